@@ -1,0 +1,27 @@
+"""keras-curriculum: trainable reference models for a deep-learning course.
+
+>>> import keras_curriculum as kc
+>>> config = kc.load_config("configs/mlp_digits.yaml")          # doctest: +SKIP
+>>> result = kc.train(config)                                    # doctest: +SKIP
+>>> result.metrics["test"]["accuracy"]                           # doctest: +SKIP
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Lazy, so `import keras_curriculum` stays cheap and the CLI can report config errors fast.
+    if name in ("train", "load_config", "RunResult", "ExperimentConfig"):
+        from keras_curriculum import training
+
+        return getattr(training, name)
+    if name in ("models", "datasets"):
+        import importlib
+
+        return importlib.import_module(f"keras_curriculum.{name}")
+    raise AttributeError(name)

@@ -1,0 +1,76 @@
+"""Any TensorFlow Datasets name as ``tfds:<name>`` (for example ``tfds:mnist``, ``tfds:cifar10``).
+
+TFDS downloads and prepares the data on first use, so these need a connected machine; tests
+run the same code through ``tfds.testing.mock_data``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import tensorflow as tf
+
+from keras_curriculum.datasets import Source
+from keras_curriculum.registry import Entry, register_prefix
+
+PREFIX = "tfds:"
+
+
+def tfds_loader(
+    tfds_name: str,
+    *,
+    train_split: str = "train",
+    validation_split_name: str | None = None,
+    test_split_name: str | None = "test",
+    input_key: str | None = None,
+    label_key: str = "label",
+    data_dir: str | None = None,
+    download: bool = True,
+    seed: int = 0,
+) -> Source:
+    """Loads ``tfds_name`` as (input, label) pairs; uint8 images are scaled to [0, 1].
+
+    The split options take TFDS split strings, slicing included (``"train[:90%]"``).
+    """
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(tfds_name, data_dir=data_dir)
+    if download:
+        builder.download_and_prepare()
+    features = builder.info.features
+    if input_key is None:
+        input_key = next(k for k in features.keys() if k != label_key)
+    label_feature = features[label_key]
+    num_classes = getattr(label_feature, "num_classes", None)
+    class_names = list(label_feature.names) if num_classes else None
+
+    def split(name: str | None) -> tf.data.Dataset | None:
+        if name is None:
+            return None
+        dataset = builder.as_dataset(split=name, shuffle_files=False, read_config=tfds.ReadConfig(shuffle_seed=seed))
+        return dataset.map(_pair, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def _pair(example: dict[str, Any]):
+        x = example[input_key]
+        if x.dtype == tf.uint8:
+            x = tf.cast(x, tf.float32) / 255.0
+        return x, example[label_key]
+
+    return Source(
+        train=split(train_split),
+        validation=split(validation_split_name),
+        test=split(test_split_name),
+        input_shape=tuple(features[input_key].shape),
+        num_classes=num_classes,
+        class_names=class_names,
+    )
+
+
+def _resolve(name: str) -> Entry:
+    tfds_name = name[len(PREFIX):]
+    function = functools.partial(tfds_loader, tfds_name)
+    return Entry(name, function, f"TensorFlow Datasets '{tfds_name}' (downloads on first use)")
+
+
+register_prefix("dataset", PREFIX, _resolve)

