@@ -36,6 +36,18 @@ def register_metric(name: str):
     return decorator
 
 
+def import_objective_modules() -> None:
+    """Imports ``training/*_objectives.py``, whose losses and metrics register on import."""
+    import importlib
+    import pkgutil
+
+    import keras_curriculum.training as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.endswith("_objectives"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
 def _call_with_metadata(factory: Callable[..., Any], metadata: dict[str, Any], **kwargs: Any):
     parameters = inspect.signature(factory).parameters
     return factory(**{k: v for k, v in metadata.items() if k in parameters}, **kwargs)
@@ -87,6 +99,7 @@ def _camel(name: str) -> str:
 def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
     if config is None:
         return None
+    import_objective_modules()
     options = {k: v for k, v in (("from_logits", config.from_logits), ("label_smoothing", config.label_smoothing)) if v is not None}
     if config.name in _losses:
         return _call_with_metadata(_losses[config.name], metadata, **options)
@@ -107,6 +120,7 @@ def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
 
 
 def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
+    import_objective_modules()
     metrics = []
     for index, name in enumerate(names):
         if name in _metrics:

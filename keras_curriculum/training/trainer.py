@@ -229,5 +229,6 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     if setup_data.test is None:
         raise CurriculumError(f"{run_dir}: the dataset '{config.data.name}' has no test split")
     models.available()  # registers the zoo's custom layers before deserialising
+    objectives.import_objective_modules()  # and the project's losses and metrics
     model = keras.saving.load_model(run_dir / "model.keras")
     return {k: float(v) for k, v in model.evaluate(setup_data.test, return_dict=True, verbose=0).items()}
