@@ -103,7 +103,9 @@ def read_history(path: Path) -> dict[str, list[float]]:
     with path.open() as handle:
         rows = list(csv.DictReader(handle))
     columns = [c for c in (rows[0].keys() if rows else []) if c != "epoch"]
-    return {c: [float(row[c]) for row in rows if row.get(c) not in (None, "")] for c in columns}
+    # CSVLogger writes "NA" in val_* columns when a run has no validation split.
+    history = {c: [float(row[c]) for row in rows if row.get(c) not in (None, "", "NA")] for c in columns}
+    return {c: values for c, values in history.items() if values}
 
 
 def truncate_history(path: Path, epochs: int) -> None:
