@@ -31,11 +31,38 @@ def digits() -> Source:
 
 
 @register_dataset("iris")
-def iris() -> Source:
-    """150 iris flowers, 4 measurements, 3 species; standardised with training statistics."""
+def iris(*, classes: list[int] | None = None) -> Source:
+    """150 iris flowers, 4 measurements, 3 species; standardised with training statistics.
+
+    ``classes`` keeps only those species, relabelled 0, 1, …: ``[0, 1]`` is setosa vs
+    versicolor, the linearly separable pair on which the perceptron converges (notes 001 §2.1).
+    """
     from sklearn.datasets import load_iris
 
-    return _bunch_source(load_iris(), standardize=True)
+    bunch = load_iris()
+    if classes is not None:
+        bunch = _select_classes(bunch, classes)
+    return _bunch_source(bunch, standardize=True)
+
+
+def _select_classes(bunch, classes: list[int]):
+    """The examples of ``classes`` only, in their original order, with labels renumbered."""
+    from sklearn.utils import Bunch
+
+    from keras_curriculum.errors import ConfigError
+
+    known = range(len(bunch.target_names))
+    if len(set(classes)) < 2 or any(c not in known for c in classes):
+        raise ConfigError(
+            "data.classes", f"expected two or more distinct labels in {list(known)}, got {classes}"
+        )
+    keep = np.isin(bunch.target, classes)
+    relabel = {old: new for new, old in enumerate(classes)}
+    return Bunch(
+        data=bunch.data[keep],
+        target=np.array([relabel[t] for t in bunch.target[keep]]),
+        target_names=[bunch.target_names[c] for c in classes],
+    )
 
 
 @register_dataset("breast_cancer")
