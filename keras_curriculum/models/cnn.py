@@ -7,6 +7,9 @@ size is O = (I − K + 2P)/S + 1 (rounded down) for input I, kernel K, padding P
 Pooling shrinks the feature maps; the head either flattens them or averages each map to one
 number (global average pooling, 002 §3.2.5) before the dense layers.
 
+``head: none`` leaves the head out altogether (no classifier): the notes' single-layer
+examples, such as 8 filters 5×5 on a 32×32×3 image (608 parameters), are configs of that.
+
 Every CNN of the notes is a config of this factory, e.g. 001 B.6 (4,200,842 parameters)::
 
     model:
@@ -26,6 +29,8 @@ from typing import Literal
 import keras
 
 from keras_curriculum.models import output_layer, register_model
+from keras_curriculum.models.augmentation import Augmentation, augment
+from keras_curriculum.models.mlp import activation_layer
 
 
 @dataclass
@@ -65,7 +70,7 @@ def conv_block(x, block: ConvBlock, *, kernel_initializer, regularizer, name: st
         if block.batch_norm:
             x = keras.layers.BatchNormalization(name=f"{name}_bn{index}")(x)
         if block.activation != "linear":
-            x = keras.layers.Activation(block.activation, name=f"{name}_{block.activation}{index}")(x)
+            x = activation_layer(block.activation, name=f"{name}_{block.activation}{index}")(x)
     if block.pool == "max":
         x = keras.layers.MaxPooling2D(block.pool_size, name=f"{name}_maxpool")(x)
     elif block.pool == "average":
@@ -84,25 +89,34 @@ def cnn(
         ConvBlock(filters=32, pool="max"),
         ConvBlock(filters=64, pool="max"),
     ),
-    head: Literal["flatten", "global_average"] = "flatten",
+    head: Literal["flatten", "global_average", "none"] = "flatten",
     dense_units: Sequence[int] = (),
     dense_activation: str = "relu",
     dense_dropout: float = 0.0,
     kernel_initializer: str = "glorot_uniform",
     l2: float = 0.0,
     output_activation: str | None = "softmax",
+    augmentation: Augmentation | None = None,
     name: str = "cnn",
 ) -> keras.Model:
-    """Convolutional classifier: conv blocks → Flatten or global average pooling → dense head."""
+    """Convolutional classifier: conv blocks → Flatten or global average pooling → dense head.
+
+    ``head: none`` returns the last feature maps (no dense layers, no classifier)."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = inputs
-    if len(input_shape) == 2:  # grey images given as (H, W)
+    x = augment(inputs, augmentation)
+    if len(x.shape) == 3:  # grey images given as (H, W)
         x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
     for index, block in enumerate(conv_blocks, start=1):
         x = conv_block(
-            x, block, kernel_initializer=kernel_initializer, regularizer=regularizer, name=f"block{index}"
+            x,
+            block,
+            kernel_initializer=kernel_initializer,
+            regularizer=regularizer,
+            name=f"block{index}",
         )
+    if head == "none":
+        return keras.Model(inputs, x, name=name)
     if head == "flatten":
         x = keras.layers.Flatten(name="flatten")(x)
     else:
@@ -110,11 +124,11 @@ def cnn(
     for index, units in enumerate(dense_units, start=1):
         x = keras.layers.Dense(
             units,
-            activation=dense_activation,
             kernel_initializer=kernel_initializer,
             kernel_regularizer=regularizer,
             name=f"dense{index}",
         )(x)
+        x = activation_layer(dense_activation, name=f"dense{index}_{dense_activation}")(x)
         if dense_dropout:
             x = keras.layers.Dropout(dense_dropout, name=f"dense{index}_dropout")(x)
     outputs = output_layer(num_classes, output_activation)(x)

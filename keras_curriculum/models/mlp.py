@@ -7,7 +7,10 @@ and n_out units has n_out·(n_in + 1) parameters: the notes' first network, 64 �
 64·65 + 10·65 = 4,810.
 
 Regularisers the notes teach are options: dropout, batch normalisation, L1/L2 weight penalties
-and the choice of initialiser (RandomNormal(0.001) vs Glorot vs He).
+and the choice of initialiser (RandomNormal(0.001) vs Glorot vs He). The activations are Keras'
+(sigmoid, tanh, relu, elu, softplus, …), except ``leaky_relu``, which uses the notes' slope
+α = 0.01 (001 §9) rather than Keras' default 0.2. The notes' 001 App A network is
+784 → 512 → 512 → 10 with dropout 0.2 (669,706 parameters).
 """
 
 from __future__ import annotations
@@ -17,6 +20,16 @@ from collections.abc import Sequence
 import keras
 
 from keras_curriculum.models import output_layer, register_model
+from keras_curriculum.models.augmentation import Augmentation, augment
+
+LEAKY_RELU_SLOPE = 0.01  # the notes' α for f(z) = max(αz, z)
+
+
+def activation_layer(activation: str, name: str) -> keras.layers.Layer:
+    """The activation as a layer; ``leaky_relu`` with the notes' slope 0.01."""
+    if activation == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, name=name)
+    return keras.layers.Activation(activation, name=name)
 
 
 def dense_block(
@@ -40,7 +53,7 @@ def dense_block(
     )(x)
     if batch_norm:
         x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    x = activation_layer(activation, name=f"{name}_{activation}")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
     return x
@@ -60,12 +73,16 @@ def mlp(
     l2: float = 0.0,
     kernel_initializer: str | dict = "glorot_uniform",
     output_activation: str | None = "softmax",
+    augmentation: Augmentation | None = None,
     name: str = "mlp",
 ) -> keras.Model:
-    """Fully-connected classifier: Flatten → hidden Dense blocks → softmax."""
+    """Fully-connected classifier: Flatten → hidden Dense blocks → softmax.
+
+    ``augmentation`` (image inputs only) adds random transformations active in training."""
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = augment(inputs, augmentation)
+    x = keras.layers.Flatten(name="flatten")(x) if len(input_shape) > 1 else x
     if input_dropout:
         x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
     for index, units in enumerate(hidden_units, start=1):

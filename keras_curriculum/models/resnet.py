@@ -1,0 +1,228 @@
+"""Residual networks: learn the change F(x), not the whole mapping H(x).
+
+The idea (He et al. 2016; notes 000, 001 §20.2, 002 §3.3, 004 L5): a block adds its input to
+the output of a few layers, a = F(x) + x, so a block that has nothing to add learns F ≈ 0 and
+the identity passes through; gradients reach early layers through the shortcuts, and networks
+of 50 to 1000 layers train. The basic block is conv-BN-ReLU-conv-BN, add, ReLU. When the block
+changes the number of channels or the resolution, the shortcut becomes a 1×1 convolution with
+the same stride (a *projection*), since x and F(x) must have the same shape to be added.
+
+The *bottleneck* block (He et al. §4.1; 004 L5) squeezes the channels with a 1×1 convolution,
+does the expensive 3×3 convolution on the few channels and expands again with a 1×1
+convolution: on 28×28×256, 1×1→64 then 3×3→256 costs 164,160 parameters against 590,080 for
+one direct 3×3→256 convolution.
+
+Factories:
+
+- ``resnet``: ResNet-v1 for small images (He et al. §4.2): a 3×3 stem with 16 filters, three
+  stages of n blocks with 16, 32 and 64 filters (each later stage halves the resolution),
+  global average pooling, softmax: 6n + 2 weighted layers, so depth 20, 32, 44, 56, 110. The
+  paper's recipe: He initialisation, BN after every convolution, weight decay 1e-4, SGD with
+  momentum 0.9, learning rate 0.1 divided by 10 at 50 % and 75 % of training, no dropout.
+- ``resnet_image_to_image``: the notes' (000) residual network that maps an image to an image:
+  Conv(64, 3×3) → two residual blocks of 64 filters → Conv(3, 3×3), all 'same'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import keras
+
+from keras_curriculum.errors import ConfigError
+from keras_curriculum.models import output_layer, register_model
+from keras_curriculum.models.augmentation import Augmentation, augment
+
+
+def conv_bn(
+    x,
+    filters: int,
+    kernel_size: int,
+    *,
+    strides: int = 1,
+    activation: str | None = "relu",
+    use_bias: bool = False,
+    kernel_initializer="he_normal",
+    regularizer=None,
+    name: str,
+):
+    """Conv2D ('same') → BatchNorm → optional ReLU: the unit every ResNet is made of."""
+    x = keras.layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=kernel_initializer,
+        kernel_regularizer=regularizer,
+        name=f"{name}_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    if activation:
+        x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    return x
+
+
+def shortcut(x, filters: int, *, strides: int, kernel_initializer, regularizer, name: str):
+    """The identity when shapes match, else a 1×1 projection (conv with the block's stride + BN)."""
+    if strides == 1 and x.shape[-1] == filters:
+        return x
+    return conv_bn(
+        x,
+        filters,
+        1,
+        strides=strides,
+        activation=None,
+        kernel_initializer=kernel_initializer,
+        regularizer=regularizer,
+        name=f"{name}_projection",
+    )
+
+
+def residual_block(
+    x,
+    filters: int,
+    *,
+    kernel_size: int = 3,
+    strides: int = 1,
+    use_bias: bool = False,
+    kernel_initializer="he_normal",
+    regularizer=None,
+    name: str = "residual",
+):
+    """a = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x)) — the basic block."""
+    options = dict(
+        use_bias=use_bias, kernel_initializer=kernel_initializer, regularizer=regularizer
+    )
+    residual = conv_bn(x, filters, kernel_size, strides=strides, name=f"{name}_1", **options)
+    residual = conv_bn(residual, filters, kernel_size, activation=None, name=f"{name}_2", **options)
+    skip = shortcut(
+        x,
+        filters,
+        strides=strides,
+        kernel_initializer=kernel_initializer,
+        regularizer=regularizer,
+        name=name,
+    )
+    x = keras.layers.Add(name=f"{name}_add")([residual, skip])
+    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def bottleneck_block(
+    x,
+    filters: int,
+    *,
+    strides: int = 1,
+    expansion: int = 4,
+    use_bias: bool = False,
+    kernel_initializer="he_normal",
+    regularizer=None,
+    name: str = "bottleneck",
+):
+    """1×1 squeeze to ``filters`` → 3×3 (with the stride) → 1×1 expand to ``expansion·filters``,
+    each followed by BN (and ReLU but the last), added to the shortcut, then ReLU."""
+    options = dict(
+        use_bias=use_bias, kernel_initializer=kernel_initializer, regularizer=regularizer
+    )
+    residual = conv_bn(x, filters, 1, name=f"{name}_squeeze", **options)
+    residual = conv_bn(residual, filters, 3, strides=strides, name=f"{name}_conv3x3", **options)
+    residual = conv_bn(
+        residual, expansion * filters, 1, activation=None, name=f"{name}_expand", **options
+    )
+    skip = shortcut(
+        x,
+        expansion * filters,
+        strides=strides,
+        kernel_initializer=kernel_initializer,
+        regularizer=regularizer,
+        name=name,
+    )
+    x = keras.layers.Add(name=f"{name}_add")([residual, skip])
+    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def _add_channel_axis(x, input_shape: Sequence[int]):
+    if len(x.shape) == 3:  # grey images given as (H, W)
+        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
+    return x
+
+
+@register_model("resnet")
+def resnet(
+    *,
+    input_shape: Sequence[int],
+    num_classes: int,
+    depth: int = 20,
+    block: Literal["basic", "bottleneck"] = "basic",
+    base_filters: int = 16,
+    l2: float = 1e-4,
+    augmentation: Augmentation | None = None,
+    output_activation: str | None = "softmax",
+    name: str | None = None,
+) -> keras.Model:
+    """ResNet-v1 for small images: depth 6n + 2 with basic blocks (20, 32, 56, 110), or 9n + 2
+    with bottleneck blocks (164); stages of ``base_filters`` × 1, 2, 4."""
+    layers_per_block = 2 if block == "basic" else 3
+    blocks_per_stage, remainder = divmod(depth - 2, 3 * layers_per_block)
+    if remainder or blocks_per_stage < 1:
+        rule = "6n + 2 (20, 32, 44, 56, 110)" if block == "basic" else "9n + 2 (29, 56, 164)"
+        raise ConfigError("model.depth", f"{block} blocks need a depth of {rule}, got {depth}")
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    x = _add_channel_axis(augment(inputs, augmentation), input_shape)
+    x = conv_bn(x, base_filters, 3, regularizer=regularizer, name="stem")
+    for stage in range(3):
+        filters = base_filters * 2**stage
+        for index in range(blocks_per_stage):
+            strides = 2 if stage > 0 and index == 0 else 1  # each later stage halves H and W
+            block_name = f"stage{stage + 1}_block{index + 1}"
+            if block == "basic":
+                x = residual_block(
+                    x, filters, strides=strides, regularizer=regularizer, name=block_name
+                )
+            else:
+                x = bottleneck_block(
+                    x, filters, strides=strides, regularizer=regularizer, name=block_name
+                )
+    x = keras.layers.GlobalAveragePooling2D(name="global_average_pool")(x)
+    outputs = output_layer(num_classes, output_activation)(x)
+    return keras.Model(inputs, outputs, name=name or f"resnet{depth}")
+
+
+@register_model("resnet_image_to_image")
+def resnet_image_to_image(
+    *,
+    input_shape: Sequence[int],
+    filters: int = 64,
+    blocks: int = 2,
+    kernel_size: int = 3,
+    output_channels: int | None = None,
+    output_activation: str | None = None,
+    name: str = "resnet_image_to_image",
+) -> keras.Model:
+    """The notes' (000) image-to-image residual network: Conv(filters) → ``blocks`` residual
+    blocks → Conv(output_channels, default: the input's), all 3×3 'same' with biases, as in the
+    notes' code. Train it with ``data.targets: inputs`` (or a denoising/restoration target)."""
+    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    x = _add_channel_axis(inputs, input_shape)
+    channels = output_channels or x.shape[-1]
+    x = keras.layers.Conv2D(filters, kernel_size, padding="same", name="stem_conv")(x)
+    for index in range(1, blocks + 1):
+        x = residual_block(
+            x,
+            filters,
+            kernel_size=kernel_size,
+            use_bias=True,
+            kernel_initializer="glorot_uniform",
+            name=f"residual{index}",
+        )
+    outputs = keras.layers.Conv2D(
+        channels,
+        kernel_size,
+        padding="same",
+        activation=output_activation,
+        dtype="float32",
+        name="output_conv",
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
