@@ -50,6 +50,9 @@ class Source:
     task: str = "classification"
     standardize: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # False for a stream drawn afresh each epoch (word2vec's random pairs): caching it would
+    # freeze the draws and hold the whole stream in memory.
+    cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def load(
             shuffle=split_name == "train",
             seed=seed,
             shuffle_buffer=shuffle_buffer,
-            cache=cache,
+            cache=cache and source.cache,
         )
         if split is not None
         else None
