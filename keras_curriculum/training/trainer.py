@@ -196,6 +196,7 @@ def _fit_and_record(setup: Setup, run_dir: Path, *, resumed: bool, extra_callbac
         epochs=config.training.epochs,
         callbacks=[*build_callbacks(config, run_dir, data.validation is not None), *extra_callbacks],
         verbose=config.training.verbose,
+        shuffle=False,  # the training pipeline shuffles itself, seeded
     )
     train_seconds = time.perf_counter() - started
 
