@@ -57,13 +57,18 @@ def tfds_loader(
             x = tf.cast(x, tf.float32) / 255.0
         return x, example[label_key]
 
+    train = split(train_split)
+    # Text input: the training sentences, for model factories that adapt a vectorizer on them.
+    is_text = features[input_key].dtype == tf.string
+    extras = {"train_texts": train.map(lambda x, y: x).batch(1024)} if is_text else {}
     return Source(
-        train=split(train_split),
+        train=train,
         validation=split(validation_split_name),
         test=split(test_split_name),
         input_shape=tuple(features[input_key].shape),
         num_classes=num_classes,
         class_names=class_names,
+        extras=extras,
     )
 
 
