@@ -319,6 +319,9 @@ def check_factory_arguments(config: ExperimentConfig) -> None:
         field="model",
         provided=set(factory.parameters),
     )
+    from keras_curriculum.training import objectives
+
+    objectives.check_names(config.training.loss, config.training.metrics)
 
 
 _EXPECTED = {
@@ -407,4 +410,20 @@ def json_schema() -> dict[str, Any]:
         "type": "string",
         "description": "A base config (path relative to this file) whose keys this file overrides.",
     }
+    _allow_shorthands(schema["$defs"])
     return schema
+
+
+def _allow_shorthands(definitions: dict[str, Any]) -> None:
+    """Adds the shorthands the loader accepts to the schema: ``loss: <name>``,
+    ``optimizer: <name>`` and ``<callback>: true | false``."""
+    training = definitions["TrainingConfig"]["properties"]
+    training["loss"]["anyOf"].insert(0, {"type": "string", "description": "A Keras or project loss name."})
+    optimizer_names = definitions["OptimizerConfig"]["properties"]["name"]["enum"]
+    training["optimizer"] = {
+        "anyOf": [training["optimizer"], {"type": "string", "enum": optimizer_names}],
+        "description": "An optimizer mapping, or just its name.",
+    }
+    callbacks = definitions["CallbacksConfig"]["properties"]
+    for key in ("early_stopping", "reduce_lr_on_plateau", "tensorboard"):
+        callbacks[key]["anyOf"].append({"type": "boolean", "description": "true: on with defaults."})

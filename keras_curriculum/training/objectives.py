@@ -129,10 +129,26 @@ def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
         try:
             keras.metrics.get(name)
         except ValueError:
-            known = [n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")] + list(_metrics)
+            # compile() also takes "accuracy", which picks the right accuracy for the loss
+            known = [n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")] + list(_metrics) + ["accuracy"]
             raise ConfigError(f"training.metrics.{index}", f"unknown metric '{name}'{did_you_mean(name, known)}") from None
         metrics.append(name)
     return metrics
+
+
+def check_names(loss: LossConfig | None, metrics: list[str]) -> None:
+    """Checks loss and metric names (and Keras loss options) without the data's metadata, so
+    ``load_config`` reports a typo before anything is built. Project objectives, whose
+    factories may need metadata, are only looked up by name."""
+    import_objective_modules()
+    if loss is not None and loss.name not in _losses:
+        build_loss(loss, {})
+    for index, name in enumerate(metrics):
+        if name not in _metrics:
+            try:
+                build_metrics([name], {})
+            except ConfigError as error:  # keep the metric's index in the field path
+                raise ConfigError(f"training.metrics.{index}", error.message) from None
 
 
 def steps_per_epoch(num_examples: int | None, batch_size: int, dataset=None) -> int:
