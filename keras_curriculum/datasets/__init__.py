@@ -212,7 +212,7 @@ def _hold_out(split: Split, fraction: float, seed: int, stratify: bool) -> tuple
 
     def held_out(index, _element):
         mixed = (index * 2654435761 + seed * 40503) % 2**32
-        return (mixed >> 16) < threshold
+        return mixed // 2**16 < threshold  # tf tensors have no >> operator
 
     indexed = split.enumerate()
     keep = indexed.filter(lambda i, e: tf.logical_not(held_out(i, e))).map(lambda i, e: e)
