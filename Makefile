@@ -50,6 +50,14 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Re-executes every lesson notebook in full mode and stores its outputs.
+notebooks: dev data
+	$(BIN)/python notebooks/execute.py
+
+lab: dev
+	$(BIN)/python -m pip install --quiet jupyterlab
+	$(BIN)/jupyter lab notebooks/
+
 benchmarks: dev data
 	$(BIN)/python benchmarks/trainer_overhead.py
 
