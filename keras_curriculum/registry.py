@@ -122,8 +122,9 @@ def check_arguments(
     fields = {
         name: (hints.get(name, Any), ...) for name in arguments if name in parameters
     }
+    target = getattr(function, "func", function)  # a functools.partial (tfds:<name>) → its function
     model = pydantic.create_model(
-        f"{function.__name__}_arguments",
+        f"{getattr(target, '__name__', 'factory')}_arguments",
         __config__=pydantic.ConfigDict(arbitrary_types_allowed=True, strict=False),
         **fields,
     )
@@ -143,6 +144,6 @@ def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
     try:
         import typing
 
-        return typing.get_type_hints(function)
+        return typing.get_type_hints(getattr(function, "func", function))
     except Exception:  # unresolvable forward references: skip type checks, keep name checks
         return {}
