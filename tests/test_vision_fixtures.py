@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import CONFIGS
 
 # config file → parameter count, as listed in CURRICULUM.md (checked there with Keras 3)
@@ -93,7 +92,7 @@ def resnet_v1_parameters(depth: int, channels: int, classes: int) -> int:
     total = conv_bn(3, channels, 16)
     c_in = 16
     for filters in (16, 32, 64):
-        for index in range(n):
+        for _ in range(n):
             total += conv_bn(3, c_in, filters) + conv_bn(3, filters, filters)
             if c_in != filters:
                 total += conv_bn(1, c_in, filters)
