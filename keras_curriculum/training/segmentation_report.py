@@ -1,0 +1,138 @@
+"""The segmentation report: per-class IoU and Dice on the test split, and mask overlays.
+
+Runs after the test evaluation of any run whose data has ``task="segmentation"``. Every test
+pixel goes into one confusion matrix M (rows: true class, columns: predicted class), so
+
+    IoU_c  = M_cc / (Σ_j M_cj + Σ_i M_ic − M_cc)
+    Dice_c = 2 M_cc / (Σ_j M_cj + Σ_i M_ic)
+
+over the whole split. ``mean_iou`` averages the classes present in the truth or the
+prediction; ``foreground_iou`` / ``foreground_dice`` average every class but background (0).
+The figure ``plots/segmentation_examples.png`` shows image | true mask | predicted mask for a
+few test images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from keras_curriculum.training import plots
+from keras_curriculum.training.reports import register_report
+
+EXAMPLES = 4
+
+
+def class_ids(prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Per-pixel class ids from softmax (argmax) or one sigmoid channel (> threshold)."""
+    if prediction.shape[-1] == 1:
+        return (prediction[..., 0] > threshold).astype(np.int64)
+    return prediction.argmax(axis=-1)
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+    """``(C, C)`` pixel counts: row = true class, column = predicted class."""
+    pairs = truth.reshape(-1).astype(np.int64) * num_classes + predicted.reshape(-1).astype(
+        np.int64
+    )
+    return np.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def overlap_scores(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class IoU and Dice (NaN where a class is in neither truth nor prediction), and the
+    mask of classes present."""
+    true_positive = np.diag(confusion).astype(np.float64)
+    sizes = confusion.sum(axis=1) + confusion.sum(axis=0)  # |T_c| + |P_c|
+    present = sizes > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(present, true_positive / (sizes - true_positive), np.nan)
+        dice = np.where(present, 2 * true_positive / sizes, np.nan)
+    return iou, dice, present
+
+
+def summarize(confusion: np.ndarray, class_names: list[str]) -> dict[str, Any]:
+    iou, dice, present = overlap_scores(confusion)
+    foreground = slice(1, None) if len(class_names) > 1 else slice(None)
+
+    def mean(values: np.ndarray) -> float | None:
+        values = values[~np.isnan(values)]
+        return round(float(values.mean()), 4) if values.size else None
+
+    return {
+        "per_class_iou": {
+            n: None if np.isnan(v) else round(float(v), 4)
+            for n, v in zip(class_names, iou, strict=True)
+        },
+        "per_class_dice": {
+            n: None if np.isnan(v) else round(float(v), 4)
+            for n, v in zip(class_names, dice, strict=True)
+        },
+        "mean_iou": mean(iou),
+        "foreground_iou": mean(iou[foreground]),
+        "foreground_dice": mean(dice[foreground]),
+        "pixel_accuracy": round(float(np.trace(confusion) / max(confusion.sum(), 1)), 4),
+        "pixels": int(confusion.sum()),
+    }
+
+
+@register_report("segmentation")
+def segmentation_report(model, data, run_dir: Path) -> dict[str, Any]:
+    num_classes = data.info.num_classes
+    class_names = data.info.class_names or [str(c) for c in range(num_classes)]
+    confusion = np.zeros((num_classes, num_classes), np.int64)
+    shown: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for images, masks in data.test:
+        predicted = class_ids(np.asarray(model.predict_on_batch(images)))
+        masks = np.asarray(masks).reshape(predicted.shape)
+        confusion += confusion_matrix(masks, predicted, num_classes)
+        for index in range(min(len(predicted), EXAMPLES - len(shown))):
+            shown.append((np.asarray(images[index]), masks[index], predicted[index]))
+    summary = summarize(confusion, class_names)
+    if shown:
+        summary["plot"] = str(
+            draw_examples(shown, class_names, run_dir / "plots" / "segmentation_examples.png")
+        )
+    return {"segmentation": summary}
+
+
+def draw_examples(
+    examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], class_names: list[str], path: Path
+) -> Path:
+    """One row per example: the image, then the true and predicted masks drawn over it."""
+    import matplotlib.patches as mpatches
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    # Background stays transparent; each other class gets a fixed colour.
+    colours = ListedColormap(plt.get_cmap("tab10").colors[: max(len(class_names) - 1, 1)])
+    figure, axes = plt.subplots(len(examples), 3, figsize=(7.5, 2.5 * len(examples)), squeeze=False)
+    for row, (image, truth, predicted) in zip(axes, examples, strict=True):
+        picture = image[..., 0] if image.shape[-1] == 1 else image
+        low, high = float(picture.min()), float(picture.max())
+        picture = np.clip((picture - low) / max(high - low, 1e-6), 0, 1)
+        for axis, mask, title in zip(
+            row, (None, truth, predicted), ("image", "true mask", "predicted mask"), strict=True
+        ):
+            axis.imshow(picture, cmap="gray", interpolation="nearest")
+            if mask is not None:
+                overlay = np.ma.masked_equal(mask, 0)
+                axis.imshow(
+                    overlay - 1,
+                    cmap=colours,
+                    vmin=0,
+                    vmax=colours.N - 1,
+                    alpha=0.55,
+                    interpolation="nearest",
+                )
+            axis.set_title(title, fontsize=9)
+            axis.axis("off")
+    handles = [
+        mpatches.Patch(color=colours(index - 1), label=name)
+        for index, name in enumerate(class_names)
+        if index > 0
+    ]
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return plots.save(figure, path)
