@@ -264,9 +264,7 @@ def test_bad_overrides(override: str, message: str) -> None:
 
 
 def test_in_memory_config_and_round_trip(tmp_path: Path) -> None:
-    config = load_config(
-        data={"name": "m", "model": {"name": "mlp"}, "data": {"name": "digits"}}
-    )
+    config = load_config(data={"name": "m", "model": {"name": "mlp"}, "data": {"name": "digits"}})
     assert config.training.loss.name == "sparse_categorical_crossentropy"
     assert config.training.metrics == ["accuracy"]
     # the resolved YAML (what --print-config prints and runs keep) loads back to the same config
@@ -277,7 +275,13 @@ def test_in_memory_config_and_round_trip(tmp_path: Path) -> None:
 
 def test_in_memory_errors_have_no_file() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(data={"name": "m", "model": {"name": "mlp"}, "data": {"name": "digits", "batch_size": 0}})
+        load_config(
+            data={
+                "name": "m",
+                "model": {"name": "mlp"},
+                "data": {"name": "digits", "batch_size": 0},
+            }
+        )
     assert str(caught.value) == "data.batch_size: input should be greater than 0, got 0"
 
 

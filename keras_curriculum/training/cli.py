@@ -180,6 +180,9 @@ def _data(args: argparse.Namespace) -> int:
     from keras_curriculum import datasets
 
     names = datasets.preparable() if args.all else args.names
+    if args.all and not names:
+        print("no dataset needs preparing")
+        return 0
     if not names:
         raise CurriculumError("data prepare needs dataset names or --all")
     for name in names:

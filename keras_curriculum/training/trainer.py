@@ -153,6 +153,8 @@ def train(
     backed-up epoch. Extra Keras ``callbacks`` are added to the config's."""
     if resume is not None:
         run_dir = rundir.check_run(Path(resume))
+        if rundir.read_json(run_dir / rundir.RUN_FILE).get("status") == "completed":
+            raise CurriculumError(f"{run_dir} has already completed: there is nothing to resume")
         config = load_config(run_dir / "config.yaml") if not isinstance(config, ExperimentConfig) else config
     elif not isinstance(config, ExperimentConfig):
         config = load_config(config)
