@@ -214,10 +214,15 @@ def _hold_out(split: Split, fraction: float, seed: int, stratify: bool) -> tuple
         mixed = (index * 2654435761 + seed * 40503) % 2**32
         return mixed // 2**16 < threshold  # tf tensors have no >> operator
 
+    # Named functions, not lambdas: AutoGraph cannot tell two lambdas on one line apart.
+    def kept(index, element):
+        return tf.logical_not(held_out(index, element))
+
+    def without_index(index, element):
+        return element
+
     indexed = split.enumerate()
-    keep = indexed.filter(lambda i, e: tf.logical_not(held_out(i, e))).map(lambda i, e: e)
-    out = indexed.filter(held_out).map(lambda i, e: e)
-    return keep, out
+    return indexed.filter(kept).map(without_index), indexed.filter(held_out).map(without_index)
 
 
 def _standardize(*splits: Split | None) -> list[Split | None]:
