@@ -1,9 +1,9 @@
 """Autoencoders and VAEs on Fashion-MNIST: the results the curriculum promises, measured.
 
-    nice -n 10 python benchmarks/autoencoder_results.py [--epochs N] [--only NAME ...]
+    nice -n 10 python benchmarks/autoencoder_results.py [--epochs N] [--train-size N] [--only NAME ...]
 
 Trains the four configs below through the shared trainer (the configs' own epochs unless
-``--epochs``), fits PCA with 32 and 2 components on the same training split as the peer of
+``--epochs``; all 60,000 training images unless ``--train-size``), fits PCA with 32 and 2 components on the same training split as the peer of
 the autoencoder, and prints one table: metric, value, target, epochs and CPU wall time.
 Runs go to ``runs/benchmarks/`` (their metrics.json and plots are the figures' source).
 """
@@ -48,6 +48,9 @@ def pca_mse(config, components: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, help="override every config's training.epochs")
+    parser.add_argument(
+        "--train-size", type=int, help="train on a stratified subset of Fashion-MNIST's 60,000"
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="configs to run")
     parser.add_argument("--output-dir", default=str(REPO / "runs" / "benchmarks"))
     args = parser.parse_args()
@@ -61,6 +64,7 @@ def main() -> None:
     results = {}
     for key in args.only or list(CONFIGS):
         overrides = [f"training.epochs={args.epochs}"] if args.epochs else []
+        overrides += [f"data.train_size={args.train_size}"] if args.train_size else []
         overrides += ["training.verbose=2"]
         config = load_config(REPO / "configs" / CONFIGS[key], overrides)
         started = time.perf_counter()
