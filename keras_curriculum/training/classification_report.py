@@ -91,7 +91,8 @@ def collect_test_predictions(
     """True labels, predicted classes, and the inputs of the first ``keep_inputs`` mistakes."""
     labels, predictions, mistakes = [], [], []
     for x, y in dataset:
-        outputs = model.predict_on_batch(x)
+        # not predict_on_batch: under a MirroredStrategy it returns one copy per replica
+        outputs = np.asarray(model(x, training=False))
         y_pred = predicted_classes(outputs)
         y_true = np.asarray(y).reshape(len(y_pred), -1)[:, 0].astype(np.int64)
         labels.append(y_true)

@@ -84,7 +84,8 @@ def segmentation_report(model, data, run_dir: Path) -> dict[str, Any]:
     confusion = np.zeros((num_classes, num_classes), np.int64)
     shown: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for images, masks in data.test:
-        predicted = class_ids(np.asarray(model.predict_on_batch(images)))
+        # not predict_on_batch: under a MirroredStrategy it returns one copy per replica
+        predicted = class_ids(np.asarray(model(images, training=False)))
         masks = np.asarray(masks).reshape(predicted.shape)
         confusion += confusion_matrix(masks, predicted, num_classes)
         for index in range(min(len(predicted), EXAMPLES - len(shown))):
