@@ -140,6 +140,8 @@ def nuclei(
     ``train_crops`` seeded random crops of ``crop_size`` from the left part (rotated and flipped
     when ``augment``), validation tiles from its bottom ``validation_rows`` rows, test tiles from
     the columns right of ``split_column``: no test pixel is ever seen in training.
+    With ``validation_rows: 0`` the loader's ``validation_split`` holds out some training crops
+    instead (they share pixels with other training crops, never with test crops).
     """
     image, instances = load_image_and_mask()
     bounds = regions(
