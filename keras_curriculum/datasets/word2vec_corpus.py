@@ -1,0 +1,426 @@
+"""Word2vec training examples streamed from a text corpus (notes 001 §23, 002 §9.1).
+
+Word2vec never sees the whole pair list: like the original ``word2vec.c``, it walks the corpus
+sentence by sentence and makes its examples on the fly. This module does the same with
+``tf.data``, so memory stays flat however large the corpus is:
+
+1. **Tokenisation**: lower case, runs of letters (``[^\\p{L}]+`` separates words).
+2. **Vocabulary** (one counting pass): words seen at least ``min_count`` times, at most
+   ``max_vocab`` of the most frequent, sorted by descending count. Index 0 is the padding
+   entry ``""`` (as in ``keras.layers.TextVectorization``); words are 1..V. Unknown words are
+   dropped from the sentences, as in word2vec.
+3. **Subsampling of frequent words** (Mikolov et al. 2013, the formula of ``word2vec.c`` and
+   gensim's ``sample``): with ``t = sample · total`` a word seen ``f`` times is kept with
+   probability ``min(1, (sqrt(f / t) + 1) · t / f)``.
+4. **Dynamic window**: each kept position draws its window ``b`` uniformly from 1..window;
+   its contexts are the words at distance 1..b *in the same line*: a line of the corpus is a
+   sentence (or document), and no window crosses it.
+5. **Negatives**: ``negatives`` words per example, drawn from the unigram distribution raised
+   to the power 0.75 (collisions with the true word are kept, as in most batched versions).
+
+Each line becomes one vectorised ``tf.data`` step (``[n, 2·window]`` candidate positions,
+masked; the line's examples shuffled), and ``rebatch`` cuts the stream into chunks of
+``chunk_size`` examples: one element is a chunk, so tf.data's per-element cost is paid once
+per chunk; ``datasets.load`` shuffles the chunks in a buffer and batches them (a step sees
+``batch_size × chunk_size`` examples). Examples are ``({"target", "context", "negatives"}, labels)`` with labels
+``[1, 0, …, 0]`` (the true word, then the negatives). For ``skipgram`` the target is the centre
+word and ``context`` one word of its window; for ``cbow`` ``context`` is the whole window
+(``2·window`` ids, 0-padded) and the centre word is the one to predict. The random draws are
+seeded and differ from epoch to epoch.
+
+Corpora: ``wiki_sample`` (106 Wikipedia articles, 452,944 tokens) and ``lee`` (300 news texts)
+from the gensim wheel, prepared into the cache by ``keras-curriculum data prepare``; any text
+file or folder of text files with ``text_corpus`` (``path``). The evaluation sets
+``wordsim353`` and ``questions_words`` are prepared the same way.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import tensorflow as tf
+
+from keras_curriculum.datasets import Source, register_dataset, register_preparer
+from keras_curriculum.datasets.cache import (
+    cached_path,
+    not_prepared,
+    read_from_package,
+    write_atomically,
+)
+from keras_curriculum.errors import ConfigError, CurriculumError
+
+GENSIM = "gensim==4.4.0"
+WIKI_ARCHIVE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+PADDING = ""
+TASK = "word_embedding"
+Architecture = Literal["skipgram", "cbow"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparing the corpora and evaluation sets shipped in the gensim wheel.
+
+
+def gensim_test_file(name: str) -> bytes:
+    """A file of ``gensim/test/test_data``: from the installed gensim, else from its wheel."""
+    try:
+        from gensim.test.utils import datapath
+
+        return Path(datapath(name)).read_bytes()
+    except (ImportError, FileNotFoundError):
+        return read_from_package(GENSIM, f"gensim/test/test_data/{name}")
+
+
+def _prepare_copy(dataset: str, member: str, filename: str) -> Path:
+    path = cached_path(dataset, filename)
+    return path if path.exists() else write_atomically(path, gensim_test_file(member))
+
+
+@register_preparer("lee")
+def prepare_lee() -> Path:
+    """``lee_background.cor``: 300 Australian news texts, one per line."""
+    return _prepare_copy("lee", "lee_background.cor", "lee_background.txt")
+
+
+@register_preparer("wordsim353")
+def prepare_wordsim353() -> Path:
+    """WordSim353 (Finkelstein et al. 2002): 353 word pairs with human similarity judgements."""
+    return _prepare_copy("wordsim353", "wordsim353.tsv", "wordsim353.tsv")
+
+
+@register_preparer("questions_words")
+def prepare_questions_words() -> Path:
+    """Mikolov et al.'s 19,544 analogy questions (``a b c d``: a is to b as c is to d)."""
+    return _prepare_copy("questions_words", "questions-words.txt", "questions-words.txt")
+
+
+@register_preparer("wiki_sample")
+def prepare_wiki_sample() -> Path:
+    """The 106-article Wikipedia extract, one article per line as gensim's ``WikiCorpus``
+    tokenises it (lower case, 2–15 letters, markup removed: 452,944 tokens)."""
+    path = cached_path("wiki_sample", "wiki_sample.txt")
+    if path.exists():
+        return path
+    try:
+        from gensim.corpora import WikiCorpus
+    except ImportError:
+        raise CurriculumError("preparing wiki_sample needs gensim (pip install gensim)") from None
+    archive = path.with_suffix(".xml.bz2")
+    write_atomically(archive, gensim_test_file(WIKI_ARCHIVE))
+    articles = WikiCorpus(str(archive), dictionary={}, processes=1).get_texts()
+    text = "".join(" ".join(tokens) + "\n" for tokens in articles)
+    archive.unlink()
+    return write_atomically(path, text.encode("utf-8"))
+
+
+def prepared_file(dataset: str, filename: str) -> Path:
+    path = cached_path(dataset, filename)
+    if not path.exists():
+        raise not_prepared(dataset, path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokenisation and vocabulary.
+
+
+def tokenize(lines: tf.Tensor) -> tf.RaggedTensor:
+    """Lines of text → lower-case runs of letters (invalid UTF-8 becomes a separator)."""
+    text = tf.strings.unicode_transcode(lines, "UTF-8", "UTF-8", errors="replace")
+    text = tf.strings.lower(text, encoding="utf-8")
+    return tf.strings.split(tf.strings.regex_replace(text, r"[^\p{L}]+", " "))
+
+
+def text_lines(paths: Iterable[Path]) -> tf.data.Dataset:
+    """Every line of every file, streamed (each line is one sentence or document)."""
+    return tf.data.TextLineDataset([str(p) for p in paths])
+
+
+def count_words(paths: list[Path]) -> collections.Counter:
+    """One streaming pass: how often each token occurs."""
+    counts: collections.Counter = collections.Counter()
+    for tokens in text_lines(paths).batch(256).map(tokenize):
+        counts.update(tokens.flat_values.numpy().tolist())
+    return counts
+
+
+def build_vocabulary(
+    counts: collections.Counter, *, min_count: int = 5, max_vocab: int | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Words seen at least ``min_count`` times (the ``max_vocab`` most frequent), sorted by
+    descending count then alphabetically; index 0 is the padding entry. Returns the words and
+    their counts (count 0 for the padding)."""
+    kept = [(word, n) for word, n in counts.items() if n >= min_count]
+    kept.sort(key=lambda item: (-item[1], item[0]))
+    if max_vocab is not None:
+        kept = kept[:max_vocab]
+    words = [PADDING] + [w.decode("utf-8") if isinstance(w, bytes) else w for w, _ in kept]
+    return words, np.array([0] + [n for _, n in kept], dtype=np.int64)
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """Mikolov's subsampling: P(keep) = min(1, (sqrt(f/t) + 1)·t/f), t = sample · total.
+    ``sample = 0`` keeps every word."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.where(counts > 0, 1.0, 0.0)
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = (np.sqrt(counts / threshold) + 1) * threshold / counts
+    return np.where(counts > 0, np.minimum(keep, 1.0), 0.0)
+
+
+def negative_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """P(word) ∝ count^0.75 (0 for the padding entry)."""
+    weights = np.asarray(counts, dtype=np.float64) ** power
+    weights[0] = 0.0
+    return weights / weights.sum()
+
+
+# ---------------------------------------------------------------------------------------------
+# Examples: one vectorised step per line.
+
+
+class ExampleMaker:
+    """Turns a line of word ids into word2vec examples (subsample → window → negatives)."""
+
+    def __init__(
+        self,
+        counts: np.ndarray,
+        *,
+        architecture: Architecture,
+        window: int,
+        negatives: int,
+        sample: float,
+    ):
+        self.architecture = architecture
+        self.window = window
+        self.negatives = negatives
+        self.keep = tf.constant(keep_probabilities(counts, sample), tf.float32)
+        # Drawing word i means a uniform u falls in [cumulative[i-1], cumulative[i]).
+        self.cumulative = tf.constant(np.cumsum(negative_distribution(counts))[1:], tf.float32)
+        self.offsets = tf.constant(
+            [o for o in range(-window, window + 1) if o != 0], dtype=tf.int32
+        )
+
+    def subsample(self, ids: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        draws = tf.random.stateless_uniform(tf.shape(ids), seed)
+        return tf.boolean_mask(ids, draws < tf.gather(self.keep, ids))
+
+    def windows(self, ids: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """``[n, 2·window]`` context ids (0 where outside the drawn window or the line)."""
+        n = tf.shape(ids)[0]
+        spans = tf.random.stateless_uniform([n], seed, 1, self.window + 1, dtype=tf.int32)
+        positions = tf.range(n)[:, None] + self.offsets[None, :]
+        valid = (
+            (tf.abs(self.offsets)[None, :] <= spans[:, None]) & (positions >= 0) & (positions < n)
+        )
+        context = tf.where(valid, tf.gather(ids, tf.clip_by_value(positions, 0, n - 1)), 0)
+        return context, valid
+
+    def sample_negatives(self, count: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        draws = tf.random.stateless_uniform([count * self.negatives], seed)
+        ids = tf.searchsorted(self.cumulative, draws, side="right", out_type=tf.int32) + 1
+        ids = tf.minimum(ids, tf.shape(self.cumulative)[0])
+        return tf.reshape(ids, [count, self.negatives])
+
+    def __call__(self, seed: tf.Tensor, ids: tf.Tensor):
+        seeds = tf.random.experimental.stateless_split(tf.stack([seed, seed // 7 + 1]), 4)
+        ids = self.subsample(ids, seeds[0])
+        context, valid = self.windows(ids, seeds[1])
+        if self.architecture == "skipgram":
+            target = tf.boolean_mask(tf.broadcast_to(ids[:, None], tf.shape(valid)), valid)
+            context = tf.boolean_mask(context, valid)
+        else:
+            has_context = tf.reduce_any(valid, axis=1)
+            target = tf.boolean_mask(ids, has_context)
+            context = tf.boolean_mask(context, has_context)
+        count = tf.shape(target)[0]
+        negatives = self.sample_negatives(count, seeds[2])
+        labels = tf.tile(tf.one_hot([0], self.negatives + 1), [count, 1])
+        # Shuffled within the line, so a chunk is not a run of neighbouring positions.
+        order = tf.argsort(tf.random.stateless_uniform([count], seeds[3]))
+        x = {"target": target, "context": context, "negatives": negatives}
+        return {k: tf.gather(v, order) for k, v in x.items()}, tf.gather(labels, order)
+
+
+def encoder(words: list[str]):
+    """Lines → int32 ids of known words (unknown words dropped)."""
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(words[1:]), tf.range(1, len(words), dtype=tf.int32)
+        ),
+        default_value=0,
+    )
+
+    def encode(line: tf.Tensor) -> tf.Tensor:
+        ids = table.lookup(tokenize(line[None]).flat_values)
+        return tf.boolean_mask(ids, ids > 0)
+
+    return encode
+
+
+def example_stream(
+    paths: list[Path],
+    words: list[str],
+    counts: np.ndarray,
+    *,
+    architecture: Architecture,
+    window: int,
+    negatives: int,
+    sample: float,
+    chunk_size: int,
+    seed: int,
+    rerandomize: bool = True,
+) -> tf.data.Dataset:
+    """The examples of every line of ``paths`` in chunks of ``chunk_size``, drawn afresh at
+    each iteration (the last, incomplete chunk of a pass is dropped)."""
+    make = ExampleMaker(
+        counts, architecture=architecture, window=window, negatives=negatives, sample=sample
+    )
+    lines = text_lines(paths).map(encoder(words), num_parallel_calls=tf.data.AUTOTUNE)
+    lines = lines.filter(lambda ids: tf.size(ids) > 1)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=rerandomize)
+    examples = tf.data.Dataset.zip(seeds, lines).map(make, num_parallel_calls=tf.data.AUTOTUNE)
+    return examples.rebatch(chunk_size, drop_remainder=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registered corpora.
+
+
+def corpus_source(
+    paths: list[Path],
+    *,
+    architecture: Architecture,
+    min_count: int,
+    max_vocab: int | None,
+    window: int,
+    negatives: int,
+    sample: float,
+    chunk_size: int,
+    test_chunks: int,
+    seed: int,
+) -> Source:
+    """A word2vec :class:`Source` over text files.
+
+    An element is a chunk of ``chunk_size`` examples (tf.data's per-element cost is paid once
+    per chunk), so ``data.batch_size`` counts chunks: a step sees batch_size × chunk_size
+    examples. The train split is a stream drawn afresh each epoch (never cached). The test
+    split is a fixed draw of ``test_chunks`` chunks from the corpus, for the trainer's loss
+    evaluation only: word2vec has no held-out objective; the real evaluation is the
+    word-similarity and analogy report.
+    """
+    for name, value in (("window", window), ("negatives", negatives), ("min_count", min_count),
+                        ("chunk_size", chunk_size), ("test_chunks", test_chunks)):  # fmt: skip
+        if value < 1:
+            raise ConfigError(f"data.{name}", f"expected at least 1, got {value}")
+    counts = count_words(paths)
+    words, word_counts = build_vocabulary(counts, min_count=min_count, max_vocab=max_vocab)
+    if len(words) < 3:
+        raise CurriculumError(f"the corpus has fewer than 2 words seen {min_count}+ times")
+    options = dict(
+        architecture=architecture, window=window, negatives=negatives, sample=sample,
+        chunk_size=chunk_size,
+    )  # fmt: skip
+    train = example_stream(paths, words, word_counts, seed=seed, **options)
+    test = example_stream(paths, words, word_counts, seed=seed + 1, rerandomize=False, **options)
+    test = tf.data.Dataset.from_tensor_slices(next(iter(test.batch(test_chunks))))
+    return Source(
+        train=train,
+        test=test,
+        input_shape=(chunk_size,),
+        task=TASK,
+        cache=False,
+        extras={
+            "vocabulary": words,
+            "vocabulary_size": len(words),
+            "word_counts": word_counts.tolist(),
+            "corpus_words": int(sum(counts.values())),
+            "architecture": architecture,
+            "window": window,
+            "negatives": negatives,
+        },
+    )
+
+
+def text_paths(path: str | Path) -> list[Path]:
+    """A file, or every file under a folder (sorted)."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if files:
+            return files
+    raise ConfigError("data.path", f"no text file at {path}")
+
+
+@register_dataset("wiki_sample")
+def wiki_sample(
+    *,
+    architecture: Architecture = "skipgram",
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int = 5,
+    negatives: int = 5,
+    sample: float = 1e-3,
+    chunk_size: int = 128,
+    test_chunks: int = 32,
+    seed: int = 0,
+) -> Source:
+    """Word2vec examples from 106 Wikipedia articles (452,944 tokens; gensim's test extract)."""
+    return corpus_source(
+        [prepared_file("wiki_sample", "wiki_sample.txt")],
+        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
+        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
+        seed=seed,
+    )  # fmt: skip
+
+
+@register_dataset("lee")
+def lee(
+    *,
+    architecture: Architecture = "skipgram",
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int = 5,
+    negatives: int = 5,
+    sample: float = 1e-3,
+    chunk_size: int = 128,
+    test_chunks: int = 32,
+    seed: int = 0,
+) -> Source:
+    """Word2vec examples from the Lee corpus (300 news texts, about 60,000 words)."""
+    return corpus_source(
+        [prepared_file("lee", "lee_background.txt")],
+        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
+        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
+        seed=seed,
+    )  # fmt: skip
+
+
+@register_dataset("text_corpus")
+def text_corpus(
+    *,
+    path: str,
+    architecture: Architecture = "skipgram",
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int = 5,
+    negatives: int = 5,
+    sample: float = 1e-3,
+    chunk_size: int = 128,
+    test_chunks: int = 32,
+    seed: int = 0,
+) -> Source:
+    """Word2vec examples from a text file or a folder of them (one sentence per line)."""
+    return corpus_source(
+        text_paths(path),
+        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
+        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
+        seed=seed,
+    )  # fmt: skip
