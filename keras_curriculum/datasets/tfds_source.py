@@ -40,7 +40,9 @@ def tfds_loader(
         builder.download_and_prepare()
     features = builder.info.features
     if input_key is None:
-        input_key = next(k for k in features.keys() if k != label_key)
+        # "image"/"text" when present: cifar10's first feature is its string "id"
+        candidates = [k for k in features.keys() if k != label_key]
+        input_key = next((k for k in ("image", "text") if k in candidates), candidates[0])
     label_feature = features[label_key]
     num_classes = getattr(label_feature, "num_classes", None)
     class_names = list(label_feature.names) if num_classes else None
