@@ -174,14 +174,24 @@ def movie_review_polarity(
     test_size: float = 0.1,
     fold: int | None = None,
     folds: int = 10,
+    size: int | None = None,
     seed: int = 0,
 ) -> Source:
     """Rotten Tomatoes sentence polarity (Pang & Lee MR via vaderSentiment), 10,568 sentences.
 
     Raw strings; 0 = negative, 1 = positive. ``fold`` in [0, folds) makes the test split one
     fold of a seeded stratified ``folds``-fold partition (Kim 2014 reports 10-fold CV).
+    ``size`` first takes a seeded stratified subset of that many sentences (quick runs, tests).
     """
     texts, _ratings, labels = read_movie_reviews()
+    if size is not None and size < len(labels):
+        from sklearn.model_selection import train_test_split
+
+        if size < 20:
+            raise ConfigError("data.size", f"expected at least 20 sentences, got {size}")
+        texts, _, labels, _ = train_test_split(
+            texts, labels, train_size=size, random_state=seed, stratify=labels
+        )
     return text_source(
         texts,
         labels,

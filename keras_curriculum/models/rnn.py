@@ -78,6 +78,7 @@ def rnn_classifier(
     embedding_dim: int = 128,
     embedding_weights: str | None = None,
     embedding_trainable: bool = True,
+    embedding_dropout: float = 0.0,
     cell: Literal["simple", "lstm", "gru"] = "lstm",
     units: Sequence[int] = (64,),
     bidirectional: bool = False,
@@ -95,6 +96,7 @@ def rnn_classifier(
     ``sequence_length`` (None: the longest sentence of each batch). Without it the model takes
     integer token ids of length ``sequence_length``. ``embedding_weights`` loads saved word
     vectors (.npy, or word2vec text) and ``embedding_trainable: false`` freezes them.
+    ``embedding_dropout`` drops whole words while training (a regulariser for small corpora).
     ``units`` lists one recurrent layer per entry (stacked).
     """
     if not units:
@@ -108,6 +110,11 @@ def rnn_classifier(
     x = token_embedding(rows, embedding_dim, mask_zero=mask_padding, trainable=embedding_trainable)(
         token_ids
     )
+    if embedding_dropout:
+        # noise_shape (batch, steps, 1): a dropped word loses its whole vector.
+        x = keras.layers.Dropout(
+            embedding_dropout, noise_shape=(None, None, 1), name="word_dropout"
+        )(x)
     for index, layer_units in enumerate(units, start=1):
         x = recurrent_block(
             x,
