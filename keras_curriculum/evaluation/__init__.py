@@ -1,0 +1,1 @@
+"""Evaluations that are more than a Keras metric (word-vector benchmarks, …)."""

@@ -1,0 +1,185 @@
+"""Word2vec: the streamed examples (subsampling, negatives, windows), the evaluation against
+gensim's, and a short end-to-end run on the Lee corpus (prepared by `keras-curriculum data
+prepare lee wordsim353 questions_words`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_curriculum.datasets import word2vec_corpus as corpus
+from keras_curriculum.datasets.cache import cached_path
+from keras_curriculum.evaluation import word_vectors as wv
+
+
+def _write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def _examples(path: Path, *, architecture="skipgram", window=1, sample=0.0, epochs=1, seed=0):
+    counts = corpus.count_words([path])
+    words, word_counts = corpus.build_vocabulary(counts, min_count=1)
+    stream = corpus.example_stream(
+        [path], words, word_counts, architecture=architecture, window=window, negatives=2,
+        sample=sample, chunk_size=1, seed=seed,
+    )  # fmt: skip
+    examples = []
+    for _ in range(epochs):
+        for x, y in stream:
+            np.testing.assert_array_equal(y.numpy(), [[1, 0, 0]])
+            examples.append({k: v.numpy()[0] for k, v in x.items()})
+    return words, examples
+
+
+def test_pairs_of_a_tiny_corpus_match_the_hand_enumerated_list(tmp_path):
+    path = _write_lines(tmp_path / "tiny.txt", ["The quick brown fox.", "", "Jumps over!"])
+    words, examples = _examples(path, window=1)  # window 1: the dynamic window is fixed
+    pairs = sorted((words[e["target"]], words[e["context"]]) for e in examples)
+    assert pairs == sorted([
+        ("the", "quick"), ("quick", "the"), ("quick", "brown"), ("brown", "quick"),
+        ("brown", "fox"), ("fox", "brown"), ("jumps", "over"), ("over", "jumps"),
+    ])  # fmt: skip
+
+    words, examples = _examples(path, architecture="cbow", window=1)
+    windows = {words[e["target"]]: sorted(words[i] for i in e["context"] if i) for e in examples}
+    assert windows == {
+        "the": ["quick"], "quick": ["brown", "the"], "brown": ["fox", "quick"],
+        "fox": ["brown"], "jumps": ["over"], "over": ["jumps"],
+    }  # fmt: skip
+
+
+def test_dynamic_window_never_crosses_a_line(tmp_path):
+    lines = [" ".join(chr(97 + i) + chr(97 + j) for j in range(12)) for i in range(6)]
+    path = _write_lines(tmp_path / "lines.txt", lines)
+    line_of = {word: i for i, line in enumerate(lines) for word in line.split()}
+    position = {word: j for line in lines for j, word in enumerate(line.split())}
+    words, examples = _examples(path, window=4, epochs=3)
+    distances = set()
+    for e in examples:
+        target, context = words[e["target"]], words[e["context"]]
+        assert line_of[target] == line_of[context]
+        distances.add(abs(position[target] - position[context]))
+    assert distances == {1, 2, 3, 4}  # every window size 1..4 is drawn, none beyond
+
+
+def test_subsampling_keeps_frequent_words_with_mikolovs_probability():
+    counts = np.array([0, 50_000, 5_000, 500, 50])
+    sample = 1e-3
+    threshold = sample * counts.sum()
+    expected = [min(1.0, (np.sqrt(f / threshold) + 1) * threshold / f) for f in counts[1:]]
+    np.testing.assert_allclose(corpus.keep_probabilities(counts, sample)[1:], expected)
+    assert expected[0] < 0.2 and expected[-1] == 1.0
+
+    maker = corpus.ExampleMaker(
+        counts, architecture="skipgram", window=2, negatives=5, sample=sample
+    )
+    trials = 40_000
+    ids = tf.constant(np.repeat(np.arange(1, 5), trials), tf.int32)
+    kept = maker.subsample(ids, tf.constant([3, 4], tf.int64)).numpy()
+    for word, p in enumerate(expected, start=1):
+        observed = np.mean(kept == word) * len(kept) / trials
+        assert abs(observed - p) < 5 * np.sqrt(p * (1 - p) / trials) + 1e-9
+
+
+def test_negatives_follow_the_unigram_distribution_to_the_power_three_quarters():
+    from scipy import stats
+
+    counts = np.array([0, 4000, 1000, 300, 100, 20, 5])
+    maker = corpus.ExampleMaker(counts, architecture="skipgram", window=2, negatives=5, sample=0)
+    draws = maker.sample_negatives(tf.constant(40_000), tf.constant([1, 2], tf.int64)).numpy()
+    assert draws.shape == (40_000, 5) and draws.min() >= 1 and draws.max() <= 6
+    observed = np.bincount(draws.ravel(), minlength=7)[1:]
+    expected = counts[1:] ** 0.75 / np.sum(counts[1:] ** 0.75) * draws.size
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    # and it is not the plain unigram distribution
+    plain = counts[1:] / counts.sum() * draws.size
+    assert stats.chisquare(observed, plain).pvalue < 1e-6
+
+
+def test_epochs_draw_different_examples_from_the_same_corpus(tmp_path):
+    path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 7) * 2 for i in range(60))])
+    words, examples = _examples(path, window=3, epochs=2)
+    half = len(examples) // 2
+    assert [e["context"] for e in examples[:half]] != [e["context"] for e in examples[half:]]
+
+
+@pytest.fixture(scope="module")
+def gensim_lee_vectors():
+    gensim = pytest.importorskip("gensim")
+    from gensim.models import Word2Vec
+
+    path = corpus.prepared_file("lee", "lee_background.txt")
+    sentences = [line.lower().split() for line in path.read_text().splitlines()]
+    model = Word2Vec(sentences, vector_size=50, min_count=2, epochs=5, workers=1, seed=1)
+    assert gensim.__version__
+    return model.wv
+
+
+def test_evaluation_reproduces_gensims_figures(gensim_lee_vectors):
+    kv = gensim_lee_vectors
+    ours = wv.WordVectors(list(kv.index_to_key), kv.vectors)
+    wordsim = corpus.prepared_file("wordsim353", "wordsim353.tsv")
+    pearson, spearman, oov = kv.evaluate_word_pairs(str(wordsim))
+    figures = wv.evaluate_word_pairs(ours, wordsim)
+    assert figures["spearman"] == pytest.approx(spearman[0], abs=1e-6)
+    assert figures["pearson"] == pytest.approx(pearson[0], abs=1e-6)
+    assert figures["oov_ratio"] == pytest.approx(oov)
+
+    questions = corpus.prepared_file("questions_words", "questions-words.txt")
+    accuracy, sections = kv.evaluate_word_analogies(str(questions))
+    total = sections[-1]
+    figures = wv.evaluate_word_analogies(ours, questions)
+    assert figures["covered"] == len(total["correct"]) + len(total["incorrect"]) > 0
+    assert figures["correct"] == len(total["correct"])
+    assert figures["accuracy"] == pytest.approx(accuracy)
+
+    for word in ("government", "police"):
+        assert [w for w, _ in ours.most_similar([word], topn=5)] == [
+            w for w, _ in kv.most_similar(word, topn=5)
+        ]
+
+
+def test_word2vec_trains_on_lee_and_exports_vectors_gensim_reads(output_dir, capsys):
+    from gensim.models import KeyedVectors
+
+    from keras_curriculum.training import cli
+    from keras_curriculum.training.trainer import train
+    from conftest import load_yaml_config
+
+    config = load_yaml_config(
+        "word2vec_lee.yaml", "training.epochs=2", "training.callbacks.tensorboard=false"
+    )
+    result = train(config, output_dir=output_dir)
+    run_dir = result.run_dir
+    history = result.history["loss"]
+    assert history[1] < history[0] < np.log(2)  # below the untrained model's loss
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    vocabulary = result.data.info.extras["vocabulary"]
+    assert metrics["word_vectors"]["words"] == len(vocabulary) - 1
+    if cached_path("wordsim353", "wordsim353.tsv").exists():
+        assert 0 < metrics["word_vectors"]["wordsim353"]["pairs"] <= 353
+    assert len((run_dir / "metadata.tsv").read_text().splitlines()) == len(vocabulary) - 1
+    assert np.loadtxt(run_dir / "vectors.tsv").shape == (len(vocabulary) - 1, 100)
+
+    kv = KeyedVectors.load_word2vec_format(str(run_dir / "vectors.txt"))
+    ours = wv.load_word2vec_format(run_dir / "vectors.txt")
+    assert kv.index_to_key == vocabulary[1:]
+    for word in ("government", "australia", "says"):
+        assert [w for w, _ in ours.most_similar([word], topn=5)] == [
+            w for w, _ in kv.most_similar(word, topn=5)
+        ]
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["neighbours", str(run_dir), "government", "--top", "3"])
+    assert exit_.value.code == 0
+    printed = capsys.readouterr().out.split()
+    assert printed[::2] == [w for w, _ in kv.most_similar("government", topn=3)]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["analogy", str(run_dir), "king", "man", "woman"])
+    assert exit_.value.code in (0, 2)  # 2 when a word is not in the small Lee vocabulary
