@@ -119,6 +119,23 @@ def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
     return loss
 
 
+def _is_keras_metric(name: str) -> bool:
+    """Whether ``compile`` knows the metric ``name``, looked up without creating the metric:
+    a metric object creates variables, which starts TensorFlow's runtime, and a
+    MultiWorkerMirroredStrategy can only be created before that."""
+    if name in ("accuracy", "acc", "crossentropy", "ce"):  # compile's own aliases
+        return True
+    try:
+        from keras.src.metrics import ALL_OBJECTS_DICT  # the table keras.metrics.get reads
+    except ImportError:  # pragma: no cover - a Keras without that table
+        try:
+            keras.metrics.get(name)
+        except ValueError:
+            return False
+        return True
+    return name in ALL_OBJECTS_DICT
+
+
 def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
     import_objective_modules()
     metrics = []
@@ -126,9 +143,7 @@ def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
         if name in _metrics:
             metrics.append(_call_with_metadata(_metrics[name], metadata))
             continue
-        try:
-            keras.metrics.get(name)
-        except ValueError:
+        if not _is_keras_metric(name):
             # compile() also takes "accuracy", which picks the right accuracy for the loss
             known = [n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")] + list(_metrics) + ["accuracy"]
             raise ConfigError(f"training.metrics.{index}", f"unknown metric '{name}'{did_you_mean(name, known)}") from None

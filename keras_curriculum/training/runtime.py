@@ -42,19 +42,36 @@ def build_strategy(name: str) -> tf.distribute.Strategy:
     """``none``: the default strategy; ``mirrored``: every visible GPU, or every logical CPU
     device when there is no GPU; ``multi_worker``: one replica set per worker of ``TF_CONFIG``;
     ``auto``: mirrored when more than one GPU is visible."""
-    gpus = tf.config.list_logical_devices("GPU")
+    if name == "multi_worker":
+        # Before anything lists logical devices: that starts TensorFlow's runtime, after which
+        # collective ops can no longer be configured.
+        if "TF_CONFIG" not in os.environ:
+            from keras_curriculum.errors import ConfigError
+
+            raise ConfigError("training.distribution", "multi_worker needs the TF_CONFIG environment variable")
+        return _MultiWorkerStrategy()
     if name == "auto":
-        name = "mirrored" if len(gpus) > 1 else "none"
+        name = "mirrored" if len(tf.config.list_physical_devices("GPU")) > 1 else "none"
     if name == "none":
         return tf.distribute.get_strategy()
-    if name == "mirrored":
-        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
-        return tf.distribute.MirroredStrategy(devices=devices)
-    if "TF_CONFIG" not in os.environ:
-        from keras_curriculum.errors import ConfigError
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    return tf.distribute.MirroredStrategy(devices=devices)
 
-        raise ConfigError("training.distribution", "multi_worker needs the TF_CONFIG environment variable")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+
+class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy with a ``reduce`` that works around two ways Keras 3 calls
+    it: ``fit`` reduces the first ``(x, y)`` batch (a nested structure, which only
+    MirroredStrategy accepts) and the per-step logs, scalars, over ``axis=0``."""
+
+    def reduce(self, reduce_op, value, axis):
+        parent = super()
+
+        def reduce_leaf(leaf):
+            rank = self.experimental_local_results(leaf)[0].shape.rank
+            return parent.reduce(reduce_op, leaf, axis if rank else None)
+
+        return tf.nest.map_structure(reduce_leaf, value)
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
