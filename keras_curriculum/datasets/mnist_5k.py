@@ -51,19 +51,25 @@ def read_arrays(csv_path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_dataset("mnist_5k")
-def mnist_5k(*, test_size: int = 1000, split_seed: int = 0) -> Source:
+def mnist_5k(
+    *, test_size: int = 1000, train_size: int | None = None, split_seed: int = 0
+) -> Source:
     """5,000 real MNIST digits, 28×28 in [0, 1]: a stratified 4,000 train / 1,000 test split.
 
     The split depends on ``split_seed`` only (not on the run's seed), so every run is scored
-    on the same 1,000 test digits.
+    on the same 1,000 test digits. ``train_size`` keeps a stratified subset of the training
+    digits (for quick runs and tests).
     """
     from sklearn.model_selection import train_test_split
+
+    from keras_curriculum.datasets.fashion_mnist import subsample
 
     images, labels = read_arrays()
     x = images[..., None].astype(np.float32) / 255.0
     x_train, x_test, y_train, y_test = train_test_split(
         x, labels, test_size=test_size, random_state=split_seed, stratify=labels
     )
+    x_train, y_train = subsample(x_train, y_train, train_size, split_seed)
     return Source(
         train=(x_train, y_train),
         test=(x_test, y_test),
