@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import load_yaml_config
 
 from keras_curriculum.datasets import word2vec_corpus as corpus
 from keras_curriculum.datasets.cache import cached_path
@@ -101,6 +102,28 @@ def test_negatives_follow_the_unigram_distribution_to_the_power_three_quarters()
     assert stats.chisquare(observed, plain).pvalue < 1e-6
 
 
+def test_cbow_model_scores_a_chunked_batch_and_reloads(tmp_path):
+    import keras
+
+    from keras_curriculum import models
+
+    path = _write_lines(tmp_path / "tiny.txt", ["the quick brown fox jumps over the lazy dog"])
+    counts = corpus.count_words([path])
+    words, word_counts = corpus.build_vocabulary(counts, min_count=1)
+    stream = corpus.example_stream(
+        [path], words, word_counts, architecture="cbow", window=2, negatives=3, sample=0,
+        chunk_size=4, seed=0,
+    )  # fmt: skip
+    x, y = next(iter(stream.batch(2)))
+    model = models.build("word2vec", vocabulary_size=len(words), architecture="cbow")
+    model.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    assert model.predict(x, verbose=0).shape == (2, 4, 4) == tuple(y.shape)
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_epochs_draw_different_examples_from_the_same_corpus(tmp_path):
     path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 7) * 2 for i in range(60))])
     words, examples = _examples(path, window=3, epochs=2)
@@ -149,7 +172,6 @@ def test_word2vec_trains_on_lee_and_exports_vectors_gensim_reads(output_dir, cap
 
     from keras_curriculum.training import cli
     from keras_curriculum.training.trainer import train
-    from conftest import load_yaml_config
 
     config = load_yaml_config(
         "word2vec_lee.yaml", "training.epochs=2", "training.callbacks.tensorboard=false"
