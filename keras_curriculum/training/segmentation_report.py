@@ -110,17 +110,19 @@ def draw_examples(
     colours = ListedColormap(plt.get_cmap("tab10").colors[: max(len(class_names) - 1, 1)])
     figure, axes = plt.subplots(len(examples), 3, figsize=(7.5, 2.5 * len(examples)), squeeze=False)
     for row, (image, truth, predicted) in zip(axes, examples, strict=True):
-        picture = image[..., 0] if image.shape[-1] == 1 else image
-        low, high = float(picture.min()), float(picture.max())
-        picture = np.clip((picture - low) / max(high - low, 1e-6), 0, 1)
+        image = image[..., None] if image.ndim == 2 else image
+        low, high = float(image.min()), float(image.max())
+        picture = np.clip((image - low) / max(high - low, 1e-6), 0, 1)
         for axis, mask, title in zip(
             row, (None, truth, predicted), ("image", "true mask", "predicted mask"), strict=True
         ):
-            axis.imshow(picture, cmap="gray", interpolation="nearest")
-            if mask is not None:
-                overlay = np.ma.masked_equal(mask, 0)
+            if mask is None:
+                axis.imshow(picture.squeeze(-1) if picture.shape[-1] == 1 else picture, cmap="gray")
+            else:
+                # Over a grey copy, so the class colours do not mix with the image's own.
+                axis.imshow(picture.mean(axis=-1), cmap="gray", interpolation="nearest")
                 axis.imshow(
-                    overlay - 1,
+                    np.ma.masked_equal(mask, 0) - 1,
                     cmap=colours,
                     vmin=0,
                     vmax=colours.N - 1,
