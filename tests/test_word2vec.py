@@ -14,6 +14,7 @@ from conftest import load_yaml_config
 
 from keras_curriculum.datasets import word2vec_corpus as corpus
 from keras_curriculum.datasets.cache import cached_path
+from keras_curriculum.errors import ConfigError
 from keras_curriculum.evaluation import word_vectors as wv
 
 
@@ -205,3 +206,22 @@ def test_word2vec_trains_on_lee_and_exports_vectors_gensim_reads(output_dir, cap
     with pytest.raises(SystemExit) as exit_:
         cli.main(["analogy", str(run_dir), "king", "man", "woman"])
     assert exit_.value.code in (0, 2)  # 2 when a word is not in the small Lee vocabulary
+
+
+def test_tfds_text_feature_streams_through_mock_data():
+    """tfds.testing.mock_data (no download): random text proves the plumbing only."""
+    import tensorflow_datasets as tfds
+
+    from keras_curriculum import datasets
+
+    with tfds.testing.mock_data(num_examples=20):
+        source = datasets.load_source(
+            "tfds_corpus", dataset="imdb_reviews", feature="text", min_count=1, sample=0,
+            chunk_size=4, test_chunks=2,
+        )  # fmt: skip
+        x, y = next(iter(source.train.batch(2)))
+    assert x["target"].shape == (2, 4) and x["negatives"].shape == (2, 4, 5)
+    assert source.extras["vocabulary"][0] == "" and source.extras["vocabulary_size"] > 2
+    with pytest.raises(ConfigError, match="data.feature"):
+        with tfds.testing.mock_data(num_examples=2):
+            datasets.load_source("tfds_corpus", dataset="imdb_reviews", feature="review")

@@ -30,8 +30,9 @@ seeded and differ from epoch to epoch.
 
 Corpora: ``wiki_sample`` (106 Wikipedia articles, 452,944 tokens) and ``lee`` (300 news texts)
 from the gensim wheel, prepared into the cache by ``keras-curriculum data prepare``; any text
-file or folder of text files with ``text_corpus`` (``path``). The evaluation sets
-``wordsim353`` and ``questions_words`` are prepared the same way.
+file or folder of text files with ``text_corpus`` (``path``); any TensorFlow Datasets text
+feature with ``tfds_corpus`` (``dataset``, ``split``, ``feature``; on a connected machine). The
+evaluation sets ``wordsim353`` and ``questions_words`` are prepared like the corpora.
 """
 
 from __future__ import annotations
@@ -139,10 +140,18 @@ def text_lines(paths: Iterable[Path]) -> tf.data.Dataset:
     return tf.data.TextLineDataset([str(p) for p in paths])
 
 
-def count_words(paths: list[Path]) -> collections.Counter:
+Corpus = list[Path] | tf.data.Dataset
+
+
+def as_lines(corpus: Corpus) -> tf.data.Dataset:
+    """Text files, or a dataset of strings already (one sentence or document each)."""
+    return corpus if isinstance(corpus, tf.data.Dataset) else text_lines(corpus)
+
+
+def count_words(corpus: Corpus) -> collections.Counter:
     """One streaming pass: how often each token occurs."""
     counts: collections.Counter = collections.Counter()
-    for tokens in text_lines(paths).batch(256).map(tokenize):
+    for tokens in as_lines(corpus).batch(256).map(tokenize):
         counts.update(tokens.flat_values.numpy().tolist())
     return counts
 
@@ -264,7 +273,7 @@ def encoder(words: list[str]):
 
 
 def example_stream(
-    paths: list[Path],
+    corpus: Corpus,
     words: list[str],
     counts: np.ndarray,
     *,
@@ -276,12 +285,12 @@ def example_stream(
     seed: int,
     rerandomize: bool = True,
 ) -> tf.data.Dataset:
-    """The examples of every line of ``paths`` in chunks of ``chunk_size``, drawn afresh at
+    """The examples of every line of ``corpus`` in chunks of ``chunk_size``, drawn afresh at
     each iteration (the last, incomplete chunk of a pass is dropped)."""
     make = ExampleMaker(
         counts, architecture=architecture, window=window, negatives=negatives, sample=sample
     )
-    lines = text_lines(paths).map(encoder(words), num_parallel_calls=tf.data.AUTOTUNE)
+    lines = as_lines(corpus).map(encoder(words), num_parallel_calls=tf.data.AUTOTUNE)
     lines = lines.filter(lambda ids: tf.size(ids) > 1)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=rerandomize)
     examples = tf.data.Dataset.zip(seeds, lines).map(make, num_parallel_calls=tf.data.AUTOTUNE)
@@ -293,7 +302,7 @@ def example_stream(
 
 
 def corpus_source(
-    paths: list[Path],
+    corpus: Corpus,
     *,
     architecture: Architecture,
     min_count: int,
@@ -305,7 +314,7 @@ def corpus_source(
     test_chunks: int,
     seed: int,
 ) -> Source:
-    """A word2vec :class:`Source` over text files.
+    """A word2vec :class:`Source` over text files or a dataset of strings.
 
     An element is a chunk of ``chunk_size`` examples (tf.data's per-element cost is paid once
     per chunk), so ``data.batch_size`` counts chunks: a step sees batch_size × chunk_size
@@ -318,7 +327,7 @@ def corpus_source(
                         ("chunk_size", chunk_size), ("test_chunks", test_chunks)):  # fmt: skip
         if value < 1:
             raise ConfigError(f"data.{name}", f"expected at least 1, got {value}")
-    counts = count_words(paths)
+    counts = count_words(corpus)
     words, word_counts = build_vocabulary(counts, min_count=min_count, max_vocab=max_vocab)
     if len(words) < 3:
         raise CurriculumError(f"the corpus has fewer than 2 words seen {min_count}+ times")
@@ -326,9 +335,12 @@ def corpus_source(
         architecture=architecture, window=window, negatives=negatives, sample=sample,
         chunk_size=chunk_size,
     )  # fmt: skip
-    train = example_stream(paths, words, word_counts, seed=seed, **options)
-    test = example_stream(paths, words, word_counts, seed=seed + 1, rerandomize=False, **options)
-    test = tf.data.Dataset.from_tensor_slices(next(iter(test.batch(test_chunks))))
+    train = example_stream(corpus, words, word_counts, seed=seed, **options)
+    test = example_stream(corpus, words, word_counts, seed=seed + 1, rerandomize=False, **options)
+    first_chunks = next(iter(test.batch(test_chunks)), None)
+    if first_chunks is None:
+        raise CurriculumError(f"the corpus yields fewer than {chunk_size} examples (chunk_size)")
+    test = tf.data.Dataset.from_tensor_slices(first_chunks)
     return Source(
         train=train,
         test=test,
@@ -420,6 +432,41 @@ def text_corpus(
     """Word2vec examples from a text file or a folder of them (one sentence per line)."""
     return corpus_source(
         text_paths(path),
+        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
+        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
+        seed=seed,
+    )  # fmt: skip
+
+
+@register_dataset("tfds_corpus")
+def tfds_corpus(
+    *,
+    dataset: str,
+    split: str = "train",
+    feature: str = "text",
+    architecture: Architecture = "skipgram",
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    window: int = 5,
+    negatives: int = 5,
+    sample: float = 1e-3,
+    chunk_size: int = 128,
+    test_chunks: int = 32,
+    seed: int = 0,
+) -> Source:
+    """Word2vec examples from a TensorFlow Datasets text feature (downloads on first use)."""
+    import tensorflow_datasets as tfds
+
+    try:
+        documents = tfds.load(dataset, split=split, shuffle_files=False)
+    except Exception as error:  # tfds raises many kinds for an unknown name or split
+        raise ConfigError("data.dataset", f"cannot load tfds '{dataset}': {error}") from None
+    if feature not in documents.element_spec:
+        found = ", ".join(documents.element_spec)
+        message = f"'{dataset}' has no feature '{feature}' (it has {found})"
+        raise ConfigError("data.feature", message)
+    return corpus_source(
+        documents.map(lambda example: example[feature]),
         architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
         negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
         seed=seed,
