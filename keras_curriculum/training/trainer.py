@@ -137,7 +137,9 @@ def build_callbacks(config: ExperimentConfig, run_dir: Path, has_validation: boo
     # epoch the backup has; extra rows are trimmed on resume.
     callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True))
     if options.backup_and_restore:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+        # double_checkpoint keeps the previous backup, which Keras falls back to when a kill
+        # interrupted the last one mid-write (a truncated weights file).
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True))
     return callbacks
 
 
