@@ -278,8 +278,10 @@ def text_folder(
     folds: int = 10,
     seed: int = 0,
 ) -> Source:
-    """A local folder ``path/<class name>/*.txt``: one text file per example, read with
-    ``keras.utils.text_dataset_from_directory`` (classes in alphabetical order)."""
+    """A local folder of text files, one sub-folder per class: ``path/<class name>/*.txt``.
+
+    Read with ``keras.utils.text_dataset_from_directory`` (classes in alphabetical order).
+    """
     import keras
 
     folder = _check_path(path, folder=True)

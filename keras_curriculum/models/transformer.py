@@ -133,8 +133,7 @@ def transformer_classifier(
     head_dropout: float = 0.0,
     name: str = "transformer_classifier",
 ) -> keras.Model:
-    """Text → TextVectorization → token + position embeddings → N encoder blocks → masked mean
-    → sigmoid/softmax head.
+    """Text → vectorizer → token + position embeddings → encoder blocks → masked mean → head.
 
     ``sequence_length`` is the vectorizer's padded length and the number of positions; without
     ``train_texts`` the model takes integer token ids of any length up to it.
