@@ -161,8 +161,10 @@ def resnet(
     output_activation: str | None = "softmax",
     name: str | None = None,
 ) -> keras.Model:
-    """ResNet-v1 for small images: depth 6n + 2 with basic blocks (20, 32, 56, 110), or 9n + 2
-    with bottleneck blocks (164); stages of ``base_filters`` × 1, 2, 4."""
+    """ResNet-v1 for small images (He et al. §4.2): ResNet-20/32/56, 16/32/64 filters.
+
+    Depth is 6n + 2 with basic blocks (20, 32, 56, 110) or 9n + 2 with bottleneck blocks
+    (164); the three stages have ``base_filters`` × 1, 2 and 4 filters."""
     layers_per_block = 2 if block == "basic" else 3
     blocks_per_stage, remainder = divmod(depth - 2, 3 * layers_per_block)
     if remainder or blocks_per_stage < 1:
@@ -201,9 +203,11 @@ def resnet_image_to_image(
     output_activation: str | None = None,
     name: str = "resnet_image_to_image",
 ) -> keras.Model:
-    """The notes' (000) image-to-image residual network: Conv(filters) → ``blocks`` residual
-    blocks → Conv(output_channels, default: the input's), all 3×3 'same' with biases, as in the
-    notes' code. Train it with ``data.targets: inputs`` (or a denoising/restoration target)."""
+    """The notes' (000) image-to-image residual network: Conv → residual blocks → Conv.
+
+    Conv(filters) → ``blocks`` residual blocks → Conv(output_channels, default: the input's),
+    all 3×3 'same' with biases, as in the notes' code. Train it with ``data.targets: inputs``
+    (or a denoising/restoration target)."""
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = _add_channel_axis(inputs, input_shape)
     channels = output_channels or x.shape[-1]

@@ -31,8 +31,10 @@ def softmax_regression(
     l2: float = 0.0,
     name: str = "softmax_regression",
 ) -> keras.Model:
-    """Flatten → one Dense layer → softmax over the classes (or, with ``output: sigmoid`` and
-    two classes, one sigmoid unit: logistic regression, trained with binary cross-entropy)."""
+    """Softmax regression: Flatten → one Dense layer → softmax (logistic regression with sigmoid).
+
+    ``output: sigmoid`` with two classes is one sigmoid unit: logistic regression, trained with
+    binary cross-entropy."""
     if output == "sigmoid" and num_classes != 2:
         raise ConfigError(
             "model.output", f"sigmoid is logistic regression for 2 classes, not {num_classes}"
