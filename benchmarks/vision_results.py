@@ -197,7 +197,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"# training {row.config} …", flush=True)
         started = time.perf_counter()
-        table.extend(run_row(row, args))
+        rows = run_row(row, args)
+        table.extend(rows)
+        for r in rows:  # as it happens, so an interrupted benchmark keeps what it measured
+            print(
+                f"# {r['config']}: {r['metric']} {r['value']:.4f} after {r['epochs']} epochs, {r['seconds']:.1f} s fit",
+                flush=True,
+            )
         print(f"# {row.config}: {time.perf_counter() - started:.0f} s in all", flush=True)
     print_table(table)
     return 0
