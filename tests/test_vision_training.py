@@ -249,3 +249,27 @@ def test_tfds_configs_train_on_mock_data(output_dir, filename):
     assert result.data.info.num_classes == 10
     assert np.isfinite(result.history["loss"][0])
     assert "classification" in result.metrics
+
+
+def test_logistic_regression_on_breast_cancer(output_dir):
+    """softmax_regression with a sigmoid output is logistic regression (two classes, one unit)."""
+    config = load_config(
+        data={
+            "name": "logistic_regression_breast_cancer",
+            "model": {"name": "softmax_regression", "output": "sigmoid"},
+            "data": {"name": "breast_cancer", "batch_size": 32},
+            "training": {
+                "epochs": 5,
+                "optimizer": {"name": "sgd", "learning_rate": 0.1},
+                "loss": "binary_crossentropy",
+                "metrics": ["accuracy"],
+                "verbose": 0,
+                "callbacks": {"tensorboard": False, "backup_and_restore": False},
+            },
+        }
+    )
+    result = train(config, output_dir=output_dir)
+    assert result.model.count_params() == 31  # 30 weights and a bias
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert result.test["accuracy"] > 0.9
+    assert result.metrics["classification"]["confusion_matrix"] != []
