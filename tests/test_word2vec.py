@@ -125,6 +125,19 @@ def test_cbow_model_scores_a_chunked_batch_and_reloads(tmp_path):
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_cbow_hidden_layer_is_the_mean_with_word2vecs_full_gradient():
+    from keras_curriculum.models.word2vec import context_average
+
+    vectors = tf.Variable(np.arange(24, dtype=np.float32).reshape(1, 1, 4, 6))
+    ids = tf.constant([[[5, 7, 9, 0]]])  # three context words and one padding slot
+    with tf.GradientTape() as tape:
+        hidden = context_average(vectors, ids)
+        loss = tf.reduce_sum(hidden)
+    np.testing.assert_allclose(hidden.numpy()[0, 0], vectors.numpy()[0, 0, :3].mean(axis=0))
+    gradient = tape.gradient(loss, vectors).numpy()[0, 0]
+    np.testing.assert_allclose(gradient, [[1] * 6, [1] * 6, [1] * 6, [0] * 6])
+
+
 def test_epochs_draw_different_examples_from_the_same_corpus(tmp_path):
     path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 7) * 2 for i in range(60))])
     words, examples = _examples(path, window=3, epochs=2)

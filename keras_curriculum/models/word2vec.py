@@ -46,10 +46,16 @@ def word_tables(vocabulary_size: int, embedding_dim: int) -> tuple[keras.layers.
 
 
 def context_average(vectors, context_ids):
-    """CBOW's hidden layer: the mean word vector of the window (padding id 0 excluded)."""
+    """CBOW's hidden layer: the mean word vector of the window (padding id 0 excluded).
+
+    As in word2vec.c (and gensim's ``cbow_mean=1``), every context word receives the *whole*
+    gradient of the mean, not 1/n of it: the forward pass is the mean, the backward pass that
+    of the sum (otherwise the word vectors would learn n times slower than in word2vec).
+    """
     present = ops.cast(ops.not_equal(context_ids, 0), vectors.dtype)[..., None]
     total = ops.sum(vectors * present, axis=-2)
-    return total / ops.maximum(ops.sum(present, axis=-2), 1.0)
+    mean = total / ops.maximum(ops.sum(present, axis=-2), 1.0)
+    return total - ops.stop_gradient(total - mean)
 
 
 def negative_sampling_scores(hidden, candidate_vectors):
