@@ -158,12 +158,12 @@ def test_early_stopping_stops_on_a_plateau_and_restores_the_best(tmp_path: Path)
 
 
 def test_resume_after_sigkill_ends_with_every_epoch_once(tmp_path: Path) -> None:
-    epochs = 8
+    epochs = 5
     output = tmp_path / "runs"
-    # batch size 4 makes each epoch long enough (hundreds of steps) to kill the run mid-way
+    # batch size 8 makes each epoch long enough (160 steps) to kill the run mid-way
     command = [
         str(BIN / "train"), "--config", str(DIGITS), "--output-dir", str(output),
-        "--set", f"training.epochs={epochs}", "--set", "data.batch_size=4",
+        "--set", f"training.epochs={epochs}", "--set", "data.batch_size=8",
         "--set", "training.callbacks.early_stopping=false", "--set", "training.verbose=0",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
