@@ -1,7 +1,7 @@
 """Word2vec against gensim on wiki_sample: quality, speed and memory, in one run.
 
     python benchmarks/word2vec_results.py                 # 5 and 15 epochs, skip-gram + CBOW
-    python benchmarks/word2vec_results.py --epochs 5 --no-cbow
+    python benchmarks/word2vec_results.py --epochs 5 --architectures skipgram --no-memory
 
 Both train on the same prepared corpus (`keras-curriculum data prepare wiki_sample wordsim353
 questions_words`) with the same settings: vector_size 100, window 5, negative 5, min_count 5,
@@ -128,7 +128,10 @@ def measure_memory() -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[5, 15])
-    parser.add_argument("--no-cbow", action="store_true", help="skip the CBOW rows")
+    parser.add_argument(
+        "--architectures", nargs="+", default=["skipgram", "cbow"], choices=sorted(CONFIGS),
+        help="CBOW runs at the first --epochs value only",
+    )  # fmt: skip
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probe")
     parser.add_argument("--memory-probe", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -136,9 +139,8 @@ def main() -> None:
         return memory_probe(args.memory_probe)
 
     rows = []
-    architectures = ["skipgram"] + ([] if args.no_cbow else ["cbow"])
     with tempfile.TemporaryDirectory() as runs:
-        for architecture in architectures:
+        for architecture in args.architectures:
             for epochs in args.epochs if architecture == "skipgram" else args.epochs[:1]:
                 gensim = run_gensim(architecture, epochs)
                 ours = run_ours(architecture, epochs, Path(runs))
