@@ -185,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in ROWS:
         chosen = row.key in args.only if args.only else (args.all or not row.long)
         if not chosen:
-            note = "long on a CPU: run with --all or --only " + row.key
+            note = (
+                f"long on a CPU: run with --all or --only {row.key}" if row.long else "not selected"
+            )
             table.append(
                 {
                     "config": row.config,
