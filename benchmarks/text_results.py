@@ -14,7 +14,8 @@ so ``--peer-folds 10`` runs them on all ten folds even when the networks run on 
 
 Prints mean ± standard deviation of test accuracy over the folds run, the target, and the
 process CPU time and wall time per fold, then Kim's published MR figures for comparison.
-Writes ``text_results.json`` into the output directory.
+Writes ``text_results.json`` into the output directory; ``--combine DIR …`` prints one table
+from several such runs (folds run in separate sessions).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def train_fold(model: str, fold: int, output_dir: Path, epochs: int | None) -> d
     cpu, wall = time.process_time(), time.perf_counter()
     result = train(config, output_dir=output_dir / f"fold{fold}")
     return {
+        "fold": fold,
         "accuracy": float(result.test["accuracy"]),
         "epochs": int(result.metrics["epochs"]),
         "cpu_seconds": time.process_time() - cpu,
@@ -135,7 +137,24 @@ def main() -> None:
         help="run the (fast) peers on the first N folds (default: --folds)",
     )
     parser.add_argument("--output-dir", default=str(REPO / "runs" / "benchmarks" / "text"))
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="DIR",
+        help="train nothing: print one table from the text_results.json of earlier runs",
+    )
     args = parser.parse_args()
+    if args.combine:
+        combined: dict[str, list[dict]] = {}
+        for directory in args.combine:
+            measured = json.loads((Path(directory) / "text_results.json").read_text())
+            for name, rows in measured.items():
+                done = {row.get("fold") for row in combined.get(name, [])}
+                # A fold measured twice counts once (the first directory given wins).
+                fresh = [row for row in rows if row.get("fold") is None or row["fold"] not in done]
+                combined.setdefault(name, []).extend(fresh)
+        print_table(combined, f"combined from {', '.join(args.combine)}")
+        return
     output_dir = Path(args.output_dir)
     folds = range(args.start_fold, min(args.start_fold + args.folds, TOTAL_FOLDS))
 
@@ -143,7 +162,7 @@ def main() -> None:
     peer_folds = range(min(args.peer_folds or len(folds), TOTAL_FOLDS))
     for fold in [] if args.no_peers else peer_folds:
         for name, (accuracy, cpu, wall) in peers(fold).items():
-            row = {"accuracy": accuracy, "cpu_seconds": cpu, "wall_seconds": wall}
+            row = {"fold": fold, "accuracy": accuracy, "cpu_seconds": cpu, "wall_seconds": wall}
             results.setdefault(name, []).append(row)
     output_dir.mkdir(parents=True, exist_ok=True)
     for fold in folds:
@@ -154,9 +173,15 @@ def main() -> None:
                   f"{outcome['cpu_seconds']:.0f} s CPU, {outcome['wall_seconds']:.0f} s wall", flush=True)  # fmt: skip
             (output_dir / "text_results.json").write_text(json.dumps(results, indent=2))
 
+    print_table(
+        results,
+        f"models on folds {folds.start}–{folds.stop - 1}, peers on the first {len(peer_folds)}",
+    )
+
+
+def print_table(results: dict[str, list[dict]], description: str) -> None:
     print(
-        f"\nmovie_review_polarity, seeded stratified {TOTAL_FOLDS}-fold partition: models on the"
-        f" folds {folds.start}–{folds.stop - 1}, peers on the first {len(peer_folds)}\n"
+        f"\nmovie_review_polarity, seeded stratified {TOTAL_FOLDS}-fold partition; {description}\n"
     )
     print(
         "| model | test accuracy % (mean ± std) | folds | target | CPU s / fold | wall s / fold | epochs |"
