@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 
 from keras_curriculum.training import plots
@@ -109,9 +110,8 @@ def as_image(image: np.ndarray) -> np.ndarray:
 
 
 def image_grid(rows, path: Path, *, columns: int, title: str | None = None) -> Path:
-    import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(
+    figure, axes = plots.subplots(
         len(rows), columns, figsize=(columns * 1.1, len(rows) * 1.2), squeeze=False
     )
     for row, (label, images) in enumerate(rows):
@@ -129,13 +129,12 @@ def image_grid(rows, path: Path, *, columns: int, title: str | None = None) -> P
 
 def latent_scatter(codes: np.ndarray, data, path: Path) -> Path:
     """The test set's 2-D codes, one colour per class (when the class labels are known)."""
-    import matplotlib.pyplot as plt
 
     labels = data.labels.get("test")
-    figure, axis = plt.subplots(figsize=(6.5, 5.5))
+    figure, axis = plots.subplots(figsize=(6.5, 5.5))
     if labels is not None and len(labels) == len(codes):
         names = data.info.class_names or [str(c) for c in np.unique(labels)]
-        cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+        cmap = matplotlib.colormaps.get_cmap("tab10" if len(names) <= 10 else "tab20")
         for index, name in enumerate(names):
             chosen = labels == index
             axis.scatter(*codes[chosen].T, s=3, alpha=0.6, color=cmap(index % cmap.N), label=name)
@@ -151,7 +150,6 @@ def latent_scatter(codes: np.ndarray, data, path: Path) -> Path:
 def latent_manifold(model, codes: np.ndarray, path: Path, size: int = MANIFOLD_SIZE) -> Path:
     """Decoded images on a regular grid of the 2-D latent space: ±2 standard deviations of the
     prior for a model that has one (``sample``), else the 1st–99th percentiles of the codes."""
-    import matplotlib.pyplot as plt
 
     if callable(getattr(model, "sample", None)):
         axis_values = [np.linspace(-2.0, 2.0, size)] * 2
@@ -166,7 +164,7 @@ def latent_manifold(model, codes: np.ndarray, path: Path, size: int = MANIFOLD_S
         .swapaxes(1, 2)
         .reshape(size * height, size * width, *images.shape[3:])
     )
-    figure, axis = plt.subplots(figsize=(7, 7))
+    figure, axis = plots.subplots(figsize=(7, 7))
     extent = [axis_values[0][0], axis_values[0][-1], axis_values[1][0], axis_values[1][-1]]
     axis.imshow(mosaic, cmap="gray", vmin=0, vmax=1, extent=extent, aspect="auto")
     axis.set_xlabel("z₁")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 
 from keras_curriculum.training import plots
@@ -103,12 +104,15 @@ def draw_examples(
 ) -> Path:
     """One row per example: the image, then the true and predicted masks drawn over it."""
     import matplotlib.patches as mpatches
-    import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
     # Background stays transparent; each other class gets a fixed colour.
-    colours = ListedColormap(plt.get_cmap("tab10").colors[: max(len(class_names) - 1, 1)])
-    figure, axes = plt.subplots(len(examples), 3, figsize=(7.5, 2.5 * len(examples)), squeeze=False)
+    colours = ListedColormap(
+        matplotlib.colormaps.get_cmap("tab10").colors[: max(len(class_names) - 1, 1)]
+    )
+    figure, axes = plots.subplots(
+        len(examples), 3, figsize=(7.5, 2.5 * len(examples)), squeeze=False
+    )
     for row, (image, truth, predicted) in zip(axes, examples, strict=True):
         image = image[..., None] if image.ndim == 2 else image
         low, high = float(image.min()), float(image.max())
