@@ -105,10 +105,8 @@ def collect_test_predictions(
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
     size = max(4.0, 0.5 * len(class_names) + 2)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
+    figure, axis = plots.subplots(figsize=(size + 1, size))
     image = axis.imshow(matrix, cmap="Blues")
     figure.colorbar(image, ax=axis, fraction=0.046)
     ticks = range(len(class_names))
@@ -133,11 +131,9 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
 
 
 def plot_misclassified(mistakes: list, class_names: list[str], path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
     columns = min(5, len(mistakes))
     rows = int(np.ceil(len(mistakes) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(2.0 * columns, 2.3 * rows), squeeze=False)
+    figure, axes = plots.subplots(rows, columns, figsize=(2.0 * columns, 2.3 * rows), squeeze=False)
     for axis in axes.ravel():
         axis.axis("off")
     for axis, (image, true, predicted) in zip(axes.ravel(), mistakes, strict=False):
@@ -149,7 +145,7 @@ def plot_misclassified(mistakes: list, class_names: list[str], path: Path) -> Pa
         axis.imshow(image, cmap="gray" if image.ndim == 2 else None)
         axis.set_title(f"true {class_names[true]}\npred {class_names[predicted]}", fontsize=8)
     figure.suptitle("misclassified test examples")
-    figure.tight_layout()
+    figure.set_layout_engine("tight")
     return plots.save(figure, path)
 
 
