@@ -77,7 +77,13 @@ def prepare(config: ExperimentConfig) -> Setup:
     strategy = runtime.build_strategy(training.distribution)
     data = load_data(config, replicas=strategy.num_replicas_in_sync)
     metadata = data.info.metadata()
-    steps = objectives.steps_per_epoch(data.info.num_examples.get("train"), data.batch_size, data.train)
+    # Only epoch-based schedules need the number of steps; counting a stream of unknown length
+    # costs a full pass over it.
+    steps = (
+        objectives.steps_per_epoch(data.info.num_examples.get("train"), data.batch_size, data.train)
+        if training.optimizer.schedule.name != "constant"
+        else 1
+    )
     with strategy.scope():
         model = models.build(config.model.name, metadata=metadata, **config.model.arguments)
         model.compile(
