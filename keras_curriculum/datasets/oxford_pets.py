@@ -16,6 +16,7 @@ from typing import Any
 import tensorflow as tf
 
 from keras_curriculum.datasets import Source, register_dataset
+from keras_curriculum.datasets.tfds_source import prepared_builder
 from keras_curriculum.errors import ConfigError
 
 CLASS_NAMES = ["background", "pet", "border"]
@@ -58,9 +59,7 @@ def oxford_iiit_pet(
 
     if image_size < 8:
         raise ConfigError("data.image_size", f"expected at least 8 pixels, got {image_size}")
-    builder = tfds.builder("oxford_iiit_pet", data_dir=data_dir)
-    if download:
-        builder.download_and_prepare()
+    builder = prepared_builder("oxford_iiit_pet", data_dir=data_dir, download=download)
 
     def split(name: str) -> tf.data.Dataset:
         dataset = builder.as_dataset(

@@ -12,9 +12,27 @@ from typing import Any
 import tensorflow as tf
 
 from keras_curriculum.datasets import Source
+from keras_curriculum.errors import CurriculumError
 from keras_curriculum.registry import Entry, register_prefix
 
 PREFIX = "tfds:"
+
+
+def prepared_builder(tfds_name: str, *, data_dir: str | None = None, download: bool = True):
+    """The TFDS builder for ``tfds_name``, downloaded and prepared unless ``download`` is off.
+
+    An unknown name, or a download that fails (an offline machine), is a one-line user error.
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(tfds_name, data_dir=data_dir)
+        if download:
+            builder.download_and_prepare()
+    except Exception as error:  # tfds raises many kinds: unknown name, network, checksum
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise CurriculumError(f"tfds:{tfds_name}: cannot load ({first_line[:200]})") from None
+    return builder
 
 
 def tfds_loader(
@@ -35,9 +53,7 @@ def tfds_loader(
     """
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(tfds_name, data_dir=data_dir)
-    if download:
-        builder.download_and_prepare()
+    builder = prepared_builder(tfds_name, data_dir=data_dir, download=download)
     features = builder.info.features
     if input_key is None:
         # "image"/"text" when present: cifar10's first feature is its string "id"
