@@ -119,9 +119,7 @@ def check_arguments(
             raise ConfigError(f"{field}.{name}", "missing required argument")
 
     hints = _type_hints(function)
-    fields = {
-        name: (hints.get(name, Any), ...) for name in arguments if name in parameters
-    }
+    fields = {name: (hints.get(name, Any), ...) for name in arguments if name in parameters}
     target = getattr(function, "func", function)  # a functools.partial (tfds:<name>) → its function
     model = pydantic.create_model(
         f"{getattr(target, '__name__', 'factory')}_arguments",

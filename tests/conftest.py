@@ -33,11 +33,18 @@ def output_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
 
 
-def run_cli(*args: str, timeout: int = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Runs a console script of this package (``train``, ``keras-curriculum``) in a subprocess."""
     command = [str(BIN / args[0]), *args[1:]]
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -18,7 +18,9 @@ NOTEBOOKS = execute.notebooks()
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(path: Path):
     notebook = execute.execute(path, smoke=True, timeout=600)
-    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
 
 
@@ -26,6 +28,8 @@ def test_notebook_runs_in_smoke_mode(path: Path):
 def test_notebook_is_stored_with_full_run_outputs(path: Path):
     notebook = nbformat.read(path, as_version=4)
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
-    assert code_cells and all(c.get("execution_count") for c in code_cells), "re-run `make notebooks`"
+    assert code_cells and all(c.get("execution_count") for c in code_cells), (
+        "re-run `make notebooks`"
+    )
     assert path.stat().st_size < 2_000_000
     assert notebook.cells[-1].cell_type == "markdown" and "Exercises" in notebook.cells[-1].source

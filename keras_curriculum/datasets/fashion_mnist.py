@@ -29,16 +29,17 @@ def read_idx(path: Path, offset: int) -> np.ndarray:
         return np.frombuffer(handle.read(), dtype=np.uint8, offset=offset)
 
 
+def read_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz", 16)
+    labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", 8)
+    return images.reshape(-1, 28, 28), labels
+
+
 def load_arrays() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``(x_train, y_train), (x_test, y_test)`` as uint8 arrays, from the first place that has them."""
     for folder in SEARCH_PATHS:
         if (folder / "train-images-idx3-ubyte.gz").exists():
-            def split(prefix: str):
-                images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz", 16)
-                labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", 8)
-                return images.reshape(-1, 28, 28), labels
-
-            return split("train"), split("t10k")
+            return read_split(folder, "train"), read_split(folder, "t10k")
     import keras
 
     return keras.datasets.fashion_mnist.load_data()
@@ -55,7 +56,9 @@ def subsample(x: np.ndarray, y: np.ndarray, size: int | None, seed: int):
 
 
 @register_dataset("fashion_mnist")
-def fashion_mnist(*, train_size: int | None = None, test_size: int | None = None, seed: int = 0) -> Source:
+def fashion_mnist(
+    *, train_size: int | None = None, test_size: int | None = None, seed: int = 0
+) -> Source:
     """Fashion-MNIST, 60,000 train / 10,000 test 28×28 images in [0, 1]; 10 classes.
 
     ``train_size`` / ``test_size`` take a seeded stratified subset (for quick runs and tests).

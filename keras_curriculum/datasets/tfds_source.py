@@ -66,7 +66,9 @@ def tfds_loader(
     def split(name: str | None) -> tf.data.Dataset | None:
         if name is None:
             return None
-        dataset = builder.as_dataset(split=name, shuffle_files=False, read_config=tfds.ReadConfig(shuffle_seed=seed))
+        dataset = builder.as_dataset(
+            split=name, shuffle_files=False, read_config=tfds.ReadConfig(shuffle_seed=seed)
+        )
         return dataset.map(_pair, num_parallel_calls=tf.data.AUTOTUNE)
 
     def _pair(example: dict[str, Any]):
@@ -91,7 +93,7 @@ def tfds_loader(
 
 
 def _resolve(name: str) -> Entry:
-    tfds_name = name[len(PREFIX):]
+    tfds_name = name[len(PREFIX) :]
     function = functools.partial(tfds_loader, tfds_name)
     return Entry(name, function, f"TensorFlow Datasets '{tfds_name}' (downloads on first use)")
 

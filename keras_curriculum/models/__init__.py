@@ -57,8 +57,9 @@ def build(name: str, *, metadata: dict[str, Any] | None = None, **kwargs: Any) -
     return entry.function(**filled, **arguments)
 
 
-def output_layer(units: int, activation: str | None, name: str = "predictions") -> keras.layers.Dense:
+def output_layer(
+    units: int, activation: str | None, name: str = "predictions"
+) -> keras.layers.Dense:
     """The classification head. It computes in float32 even under a mixed-precision policy,
     so softmax/sigmoid outputs and the loss stay numerically stable."""
     return keras.layers.Dense(units, activation=activation, name=name, dtype="float32")
-

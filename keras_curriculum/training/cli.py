@@ -64,7 +64,11 @@ def _run(function: Callable[[argparse.Namespace], int | None], args: argparse.Na
 def _add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument("--config", "-c", required=required, help="experiment YAML file")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config value, parsed as YAML (repeatable): --set training.epochs=3",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -77,9 +81,15 @@ def _add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = T
 def train_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="train", description="Train an experiment from a YAML config.")
     _add_config_arguments(parser, required=False)
-    parser.add_argument("--output-dir", help="parent of run directories (default: the config's output_dir)")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
-    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.add_argument(
+        "--output-dir", help="parent of run directories (default: the config's output_dir)"
+    )
+    parser.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue an interrupted run from its last epoch"
+    )
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the resolved config and exit"
+    )
     return parser
 
 
@@ -145,7 +155,9 @@ def _summary(args: argparse.Namespace) -> int:
     source = datasets.load(
         config.data.name, batch_size=config.data.batch_size, seed=config.seed, **config.data.options
     )
-    model = models.build(config.model.name, metadata=source.info.metadata(), **config.model.arguments)
+    model = models.build(
+        config.model.name, metadata=source.info.metadata(), **config.model.arguments
+    )
     model.summary()
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     print(f"Trainable params: {trainable:,}")
@@ -233,10 +245,14 @@ def main_parser() -> argparse.ArgumentParser:
 
 # Subcommands that belong to one topic (predict, neighbours, …) live in modules named
 # keras_curriculum/training/*_commands.py and register here.
-_commands: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+_commands: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
 
 
-def register_command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]):
+def register_command(
+    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]
+):
     """Decorator for ``handler(args) -> int``; ``configure(parser)`` adds its arguments."""
 
     def decorator(handler):

@@ -53,15 +53,25 @@ class DataConfig(BaseModel):
     name: str = Field(description="Registered dataset, or 'tfds:<name>' for TensorFlow Datasets.")
     batch_size: int = Field(32, gt=0, description="Examples per training step.")
     validation_split: float = Field(
-        0.1, ge=0, lt=1, description="Fraction of the training data held out for validation when the source has no validation split."
+        0.1,
+        ge=0,
+        lt=1,
+        description="Fraction of the training data held out for validation when the source has no validation split.",
     )
     test_split: float = Field(
-        0.2, ge=0, lt=1, description="Fraction held out for testing when the source has no test split."
+        0.2,
+        ge=0,
+        lt=1,
+        description="Fraction held out for testing when the source has no test split.",
     )
     targets: Literal["labels", "inputs"] = Field(
         "labels", description="'inputs' makes the targets the inputs themselves (autoencoders)."
     )
-    shuffle_buffer: int | None = Field(None, gt=0, description="Shuffle buffer size; default: the whole training split (or 10,000 for streams).")
+    shuffle_buffer: int | None = Field(
+        None,
+        gt=0,
+        description="Shuffle buffer size; default: the whole training split (or 10,000 for streams).",
+    )
 
     @property
     def options(self) -> dict[str, Any]:
@@ -72,11 +82,17 @@ class ScheduleConfig(Section):
     """A learning-rate schedule (steps are optimizer steps; ``*_epochs`` fields are converted)."""
 
     name: Literal["constant", "piecewise", "exponential", "cosine"] = "constant"
-    boundaries_epochs: list[float] = Field(default_factory=list, description="piecewise: epochs at which the rate changes.")
-    values: list[float] = Field(default_factory=list, description="piecewise: the rates, one more than boundaries.")
+    boundaries_epochs: list[float] = Field(
+        default_factory=list, description="piecewise: epochs at which the rate changes."
+    )
+    values: list[float] = Field(
+        default_factory=list, description="piecewise: the rates, one more than boundaries."
+    )
     decay_rate: float = Field(0.96, description="exponential: factor per decay_epochs.")
     decay_epochs: float = Field(1.0, gt=0, description="exponential: epochs per decay_rate factor.")
-    warmup_epochs: float = Field(0.0, ge=0, description="cosine: linear warmup from 0 to the learning rate.")
+    warmup_epochs: float = Field(
+        0.0, ge=0, description="cosine: linear warmup from 0 to the learning rate."
+    )
     alpha: float = Field(0.0, ge=0, description="cosine: final rate as a fraction of the peak.")
 
     @model_validator(mode="after")
@@ -91,7 +107,9 @@ class OptimizerConfig(Section):
     learning_rate: float = Field(1e-3, gt=0, description="Initial (or peak) learning rate.")
     momentum: float = Field(0.0, ge=0, lt=1, description="sgd: momentum; rmsprop: momentum.")
     nesterov: bool = Field(False, description="sgd: Nesterov momentum.")
-    weight_decay: float | None = Field(None, ge=0, description="Decoupled weight decay (adamw, or any optimizer).")
+    weight_decay: float | None = Field(
+        None, ge=0, description="Decoupled weight decay (adamw, or any optimizer)."
+    )
     clipnorm: float | None = Field(None, gt=0, description="Clip each gradient to this norm.")
     beta_1: float = Field(0.9, gt=0, lt=1, description="adam/adamw: first-moment decay.")
     beta_2: float = Field(0.999, gt=0, lt=1, description="adam/adamw: second-moment decay.")
@@ -129,8 +147,12 @@ class CallbacksConfig(Section):
 
     early_stopping: EarlyStoppingConfig | None = None
     reduce_lr_on_plateau: ReduceLROnPlateauConfig | None = None
-    model_checkpoint: bool = Field(True, description="Keep the best model (by val_loss) as checkpoints/best.keras.")
-    backup_and_restore: bool = Field(True, description="Back up each epoch so --resume can continue an interrupted run.")
+    model_checkpoint: bool = Field(
+        True, description="Keep the best model (by val_loss) as checkpoints/best.keras."
+    )
+    backup_and_restore: bool = Field(
+        True, description="Back up each epoch so --resume can continue an interrupted run."
+    )
     tensorboard: TensorBoardConfig | None = Field(default_factory=TensorBoardConfig)
     terminate_on_nan: bool = True
 
@@ -157,15 +179,20 @@ class TrainingConfig(Section):
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
     callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = Field(
-        "auto", description="auto: mixed_float16 on a CUDA GPU of compute capability ≥ 7.0, else float32."
+        "auto",
+        description="auto: mixed_float16 on a CUDA GPU of compute capability ≥ 7.0, else float32.",
     )
     distribution: Literal["auto", "none", "mirrored", "multi_worker"] = Field(
         "auto", description="auto: mirrored when more than one GPU is visible."
     )
-    deterministic: bool = Field(False, description="Enable TensorFlow op determinism (same seed → same history).")
+    deterministic: bool = Field(
+        False, description="Enable TensorFlow op determinism (same seed → same history)."
+    )
     jit_compile: bool | Literal["auto"] = "auto"
     steps_per_execution: int = Field(1, gt=0)
-    verbose: Literal[0, 1, 2] = Field(1, description="Keras progress output: 0 silent, 1 bar, 2 one line per epoch.")
+    verbose: Literal[0, 1, 2] = Field(
+        1, description="Keras progress output: 0 silent, 1 bar, 2 one line per epoch."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -186,7 +213,9 @@ class ExperimentConfig(Section):
     data: DataConfig
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output_dir: str = Field("runs", description="Parent folder of run directories.")
-    description: Annotated[str, Field(description="Free text shown by `keras-curriculum list`.")] = ""
+    description: Annotated[
+        str, Field(description="Free text shown by `keras-curriculum list`.")
+    ] = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +228,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(None, "no such file", source=str(path)) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise ConfigError(None, f"cannot read file ({error.__class__.__name__})", source=str(path)) from None
+        raise ConfigError(
+            None, f"cannot read file ({error.__class__.__name__})", source=str(path)
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -210,7 +241,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(None, f"expected a mapping at the top level, got {type(data).__name__}", source=str(path))
+        raise ConfigError(
+            None,
+            f"expected a mapping at the top level, got {type(data).__name__}",
+            source=str(path),
+        )
     return data
 
 
@@ -345,7 +380,9 @@ _EXPECTED = {
 }
 
 
-def describe_validation_error(error: dict[str, Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
+def describe_validation_error(
+    error: dict[str, Any], model: type[BaseModel] | None = None
+) -> tuple[str, str]:
     """Turns one pydantic error into (dotted field path, one-line message)."""
     location = [str(part) for part in error["loc"] if not _is_union_tag(part)]
     path = ".".join(location)
@@ -388,7 +425,11 @@ def _field_names(model: type[BaseModel], location: list[str]) -> list[str]:
             return []
         annotation = field.annotation
         current = next(
-            (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if hasattr(a, "model_fields")
+            ),
             None,
         )
         if current is None:
@@ -418,7 +459,9 @@ def _allow_shorthands(definitions: dict[str, Any]) -> None:
     """Adds the shorthands the loader accepts to the schema: ``loss: <name>``,
     ``optimizer: <name>`` and ``<callback>: true | false``."""
     training = definitions["TrainingConfig"]["properties"]
-    training["loss"]["anyOf"].insert(0, {"type": "string", "description": "A Keras or project loss name."})
+    training["loss"]["anyOf"].insert(
+        0, {"type": "string", "description": "A Keras or project loss name."}
+    )
     optimizer_names = definitions["OptimizerConfig"]["properties"]["name"]["enum"]
     training["optimizer"] = {
         "anyOf": [training["optimizer"], {"type": "string", "enum": optimizer_names}],
@@ -426,4 +469,6 @@ def _allow_shorthands(definitions: dict[str, Any]) -> None:
     }
     callbacks = definitions["CallbacksConfig"]["properties"]
     for key in ("early_stopping", "reduce_lr_on_plateau", "tensorboard"):
-        callbacks[key]["anyOf"].append({"type": "boolean", "description": "true: on with defaults."})
+        callbacks[key]["anyOf"].append(
+            {"type": "boolean", "description": "true: on with defaults."}
+        )

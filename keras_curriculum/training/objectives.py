@@ -65,7 +65,9 @@ def build_schedule(config: OptimizerConfig, steps_per_epoch: int, epochs: int):
         )
     if schedule.name == "exponential":
         return keras.optimizers.schedules.ExponentialDecay(
-            rate, decay_steps=max(1, int(schedule.decay_epochs * steps_per_epoch)), decay_rate=schedule.decay_rate
+            rate,
+            decay_steps=max(1, int(schedule.decay_epochs * steps_per_epoch)),
+            decay_rate=schedule.decay_rate,
         )
     warmup = int(schedule.warmup_epochs * steps_per_epoch)
     total = max(1, epochs * steps_per_epoch - warmup)
@@ -76,7 +78,9 @@ def build_schedule(config: OptimizerConfig, steps_per_epoch: int, epochs: int):
     return keras.optimizers.schedules.CosineDecay(rate, decay_steps=total, alpha=schedule.alpha)
 
 
-def build_optimizer(config: OptimizerConfig, *, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
+def build_optimizer(
+    config: OptimizerConfig, *, steps_per_epoch: int, epochs: int
+) -> keras.optimizers.Optimizer:
     learning_rate = build_schedule(config, steps_per_epoch, epochs)
     common: dict[str, Any] = {"learning_rate": learning_rate, "clipnorm": config.clipnorm}
     if config.weight_decay is not None:
@@ -100,7 +104,14 @@ def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
     if config is None:
         return None
     import_objective_modules()
-    options = {k: v for k, v in (("from_logits", config.from_logits), ("label_smoothing", config.label_smoothing)) if v is not None}
+    options = {
+        k: v
+        for k, v in (
+            ("from_logits", config.from_logits),
+            ("label_smoothing", config.label_smoothing),
+        )
+        if v is not None
+    }
     if config.name in _losses:
         return _call_with_metadata(_losses[config.name], metadata, **options)
     cls = getattr(keras.losses, _camel(config.name), None)
@@ -112,8 +123,12 @@ def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
     try:
         loss = keras.losses.get(config.name)
     except ValueError:
-        known = [n for n in dir(keras.losses) if n.islower() and not n.startswith("_")] + list(_losses)
-        raise ConfigError("training.loss.name", f"unknown loss '{config.name}'{did_you_mean(config.name, known)}") from None
+        known = [n for n in dir(keras.losses) if n.islower() and not n.startswith("_")] + list(
+            _losses
+        )
+        raise ConfigError(
+            "training.loss.name", f"unknown loss '{config.name}'{did_you_mean(config.name, known)}"
+        ) from None
     if options:
         raise ConfigError("training.loss", f"{config.name} takes no options {sorted(options)}")
     return loss
@@ -145,8 +160,14 @@ def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
             continue
         if not _is_keras_metric(name):
             # compile() also takes "accuracy", which picks the right accuracy for the loss
-            known = [n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")] + list(_metrics) + ["accuracy"]
-            raise ConfigError(f"training.metrics.{index}", f"unknown metric '{name}'{did_you_mean(name, known)}") from None
+            known = (
+                [n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")]
+                + list(_metrics)
+                + ["accuracy"]
+            )
+            raise ConfigError(
+                f"training.metrics.{index}", f"unknown metric '{name}'{did_you_mean(name, known)}"
+            ) from None
         metrics.append(name)
     return metrics
 

@@ -32,8 +32,12 @@ def save(figure, path: Path) -> Path:
 
 def learning_curves(history: dict[str, list[float]], path: Path) -> Path:
     """One panel per quantity (loss, accuracy, …), training and validation side by side."""
-    quantities = [k for k in history if not k.startswith("val_") and k not in ("epoch", "learning_rate")]
-    figure, axes = subplots(1, max(1, len(quantities)), figsize=(4.2 * max(1, len(quantities)), 3.2), squeeze=False)
+    quantities = [
+        k for k in history if not k.startswith("val_") and k not in ("epoch", "learning_rate")
+    ]
+    figure, axes = subplots(
+        1, max(1, len(quantities)), figsize=(4.2 * max(1, len(quantities)), 3.2), squeeze=False
+    )
     for axis, key in zip(axes[0], quantities, strict=False):
         epochs = range(1, len(history[key]) + 1)
         axis.plot(epochs, history[key], marker="o", ms=3, label="train")

@@ -40,7 +40,9 @@ def create(output_dir: Path, name: str) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise CurriculumError(f"output directory {parent} cannot be created: {error.strerror}") from None
+        raise CurriculumError(
+            f"output directory {parent} cannot be created: {error.strerror}"
+        ) from None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
         run_dir = parent / (stamp if attempt == 1 else f"{stamp}-{attempt}")
@@ -92,7 +94,11 @@ def start_record() -> dict[str, Any]:
     return {
         "status": "running",
         "started": dt.datetime.now().isoformat(timespec="seconds"),
-        "versions": {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+        },
     }
 
 
@@ -104,7 +110,9 @@ def read_history(path: Path) -> dict[str, list[float]]:
         rows = list(csv.DictReader(handle))
     columns = [c for c in (rows[0].keys() if rows else []) if c != "epoch"]
     # CSVLogger writes "NA" in val_* columns when a run has no validation split.
-    history = {c: [float(row[c]) for row in rows if row.get(c) not in (None, "", "NA")] for c in columns}
+    history = {
+        c: [float(row[c]) for row in rows if row.get(c) not in (None, "", "NA")] for c in columns
+    }
     return {c: values for c, values in history.items() if values}
 
 

@@ -48,7 +48,9 @@ def build_strategy(name: str) -> tf.distribute.Strategy:
         if "TF_CONFIG" not in os.environ:
             from keras_curriculum.errors import ConfigError
 
-            raise ConfigError("training.distribution", "multi_worker needs the TF_CONFIG environment variable")
+            raise ConfigError(
+                "training.distribution", "multi_worker needs the TF_CONFIG environment variable"
+            )
         return _MultiWorkerStrategy()
     if name == "auto":
         name = "mirrored" if len(tf.config.list_physical_devices("GPU")) > 1 else "none"

@@ -38,7 +38,9 @@ class RunResult:
         return self.metrics.get("test", {})
 
     def summary_line(self) -> str:
-        figures = " ".join(f"{k} {v:.4f}" for k, v in self.test.items() if isinstance(v, int | float))
+        figures = " ".join(
+            f"{k} {v:.4f}" for k, v in self.test.items() if isinstance(v, int | float)
+        )
         return f"run {self.run_dir}: test {figures}"
 
 
@@ -87,7 +89,9 @@ def prepare(config: ExperimentConfig) -> Setup:
     with strategy.scope():
         model = models.build(config.model.name, metadata=metadata, **config.model.arguments)
         model.compile(
-            optimizer=objectives.build_optimizer(training.optimizer, steps_per_epoch=steps, epochs=training.epochs),
+            optimizer=objectives.build_optimizer(
+                training.optimizer, steps_per_epoch=steps, epochs=training.epochs
+            ),
             loss=objectives.build_loss(training.loss, metadata),
             metrics=objectives.build_metrics(training.metrics, metadata),
             jit_compile=training.jit_compile,
@@ -96,7 +100,9 @@ def prepare(config: ExperimentConfig) -> Setup:
     return Setup(config, data, model, strategy, policy)
 
 
-def build_callbacks(config: ExperimentConfig, run_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
+def build_callbacks(
+    config: ExperimentConfig, run_dir: Path, has_validation: bool
+) -> list[keras.callbacks.Callback]:
     options = config.training.callbacks
     monitor_default = "val_loss" if has_validation else "loss"
     callbacks: list[keras.callbacks.Callback] = []
@@ -145,7 +151,9 @@ def build_callbacks(config: ExperimentConfig, run_dir: Path, has_validation: boo
     if options.backup_and_restore:
         # double_checkpoint keeps the previous backup, which Keras falls back to when a kill
         # interrupted the last one mid-write (a truncated weights file).
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True))
+        callbacks.append(
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
+        )
     return callbacks
 
 
@@ -163,7 +171,11 @@ def train(
         run_dir = rundir.check_run(Path(resume))
         if rundir.read_json(run_dir / rundir.RUN_FILE).get("status") == "completed":
             raise CurriculumError(f"{run_dir} has already completed: there is nothing to resume")
-        config = load_config(run_dir / "config.yaml") if not isinstance(config, ExperimentConfig) else config
+        config = (
+            load_config(run_dir / "config.yaml")
+            if not isinstance(config, ExperimentConfig)
+            else config
+        )
     elif not isinstance(config, ExperimentConfig):
         config = load_config(config)
     parent = Path(output_dir if output_dir is not None else config.output_dir)
@@ -180,7 +192,9 @@ def train(
         run_dir = Path(tempfile.mkdtemp(prefix="keras-curriculum-worker-"))
 
     try:
-        return _fit_and_record(setup, run_dir, resumed=resume is not None, extra_callbacks=callbacks or [])
+        return _fit_and_record(
+            setup, run_dir, resumed=resume is not None, extra_callbacks=callbacks or []
+        )
     finally:
         if not chief:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -192,19 +206,29 @@ def _trim_history_to_backup(run_dir: Path) -> None:
     rundir.truncate_history(run_dir / "history.csv", epochs)
 
 
-def _fit_and_record(setup: Setup, run_dir: Path, *, resumed: bool, extra_callbacks: list) -> RunResult:
+def _fit_and_record(
+    setup: Setup, run_dir: Path, *, resumed: bool, extra_callbacks: list
+) -> RunResult:
     config, data, model = setup.config, setup.data, setup.model
     (run_dir / "config.yaml").write_text(to_yaml(config))
     if not resumed:
         rundir.write_json(run_dir / rundir.RUN_FILE, rundir.start_record())
-    rundir.mark(run_dir, status="running", precision=setup.policy, replicas=setup.strategy.num_replicas_in_sync)
+    rundir.mark(
+        run_dir,
+        status="running",
+        precision=setup.policy,
+        replicas=setup.strategy.num_replicas_in_sync,
+    )
 
     started = time.perf_counter()
     model.fit(
         data.train,
         validation_data=data.validation,
         epochs=config.training.epochs,
-        callbacks=[*build_callbacks(config, run_dir, data.validation is not None), *extra_callbacks],
+        callbacks=[
+            *build_callbacks(config, run_dir, data.validation is not None),
+            *extra_callbacks,
+        ],
         verbose=config.training.verbose,
         shuffle=False,  # the training pipeline shuffles itself, seeded
     )
@@ -213,7 +237,9 @@ def _fit_and_record(setup: Setup, run_dir: Path, *, resumed: bool, extra_callbac
     history = rundir.read_history(run_dir / "history.csv")
     metrics: dict[str, Any] = {}
     if data.test is not None:
-        metrics["test"] = {k: float(v) for k, v in model.evaluate(data.test, return_dict=True, verbose=0).items()}
+        metrics["test"] = {
+            k: float(v) for k, v in model.evaluate(data.test, return_dict=True, verbose=0).items()
+        }
     metrics.update(reports.run_reports(model, data, run_dir))
     metrics["epochs"] = len(next(iter(history.values()), []))
     metrics["parameters"] = {
@@ -242,4 +268,6 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     models.available()  # registers the zoo's custom layers before deserialising
     objectives.import_objective_modules()  # and the project's losses and metrics
     model = keras.saving.load_model(run_dir / "model.keras")
-    return {k: float(v) for k, v in model.evaluate(setup_data.test, return_dict=True, verbose=0).items()}
+    return {
+        k: float(v) for k, v in model.evaluate(setup_data.test, return_dict=True, verbose=0).items()
+    }
