@@ -152,6 +152,38 @@ def test_image_to_image_resnet_learns_to_reconstruct(output_dir):
     assert result.model.output.shape == (None, 8, 8, 1)
 
 
+@pytest.mark.parametrize("block, depth", [("basic", 20), ("bottleneck", 29)])
+def test_plain_network_is_the_resnet_without_its_shortcuts(block, depth):
+    """``shortcuts=False`` keeps every layer of F(x) and drops the additions and projections:
+    the plain net has the residual net's parameters less those of the projection shortcuts."""
+    import keras
+
+    from keras_curriculum import models
+
+    options = dict(input_shape=(28, 28, 1), num_classes=10, depth=depth, block=block)
+    residual = models.build("resnet", **options)
+    plain = models.build("resnet", shortcuts=False, **options)
+    projections = [layer for layer in residual.layers if "_projection_" in layer.name]
+    assert projections  # the later stages change the shape, so the residual net projects
+    projection_params = sum(layer.count_params() for layer in projections)
+    assert plain.count_params() == residual.count_params() - projection_params
+    additions = [
+        sum(isinstance(layer, keras.layers.Add) for layer in m.layers) for m in (plain, residual)
+    ]
+    assert additions == [0, (depth - 2) // (2 if block == "basic" else 3)]  # one per block
+    assert plain.name == f"plain{depth}" and residual.name == f"resnet{depth}"
+
+
+def test_plain_network_trains(output_dir):
+    config = load_config(
+        CONFIGS / "resnet20_fashion_mnist.yaml",
+        [*QUIET, *FEW_STEPS["resnet20_fashion_mnist.yaml"], "model.shortcuts=false"],
+    )
+    result = train(config, output_dir=output_dir)
+    assert result.model.name == "plain8"
+    assert result.history["loss"][-1] < result.history["loss"][0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Augmentation acts while training only.
 

@@ -19,6 +19,9 @@ Factories:
   global average pooling, softmax: 6n + 2 weighted layers, so depth 20, 32, 44, 56, 110. The
   paper's recipe: He initialisation, BN after every convolution, weight decay 1e-4, SGD with
   momentum 0.9, learning rate 0.1 divided by 10 at 50 % and 75 % of training, no dropout.
+  ``shortcuts=False`` (``model.shortcuts: false``) gives the paper's *plain* baseline: the
+  same layers, each block's output only ReLU(F(x)), no projections; deeper plain nets train
+  worse (the degradation problem), the residual ones do not.
 - ``resnet_image_to_image``: the notes' (000) residual network that maps an image to an image:
   Conv(64, 3×3) → two residual blocks of 64 filters → Conv(3, 3×3), all 'same'.
 """
@@ -89,14 +92,18 @@ def residual_block(
     use_bias: bool = False,
     kernel_initializer="he_normal",
     regularizer=None,
+    shortcuts: bool = True,
     name: str = "residual",
 ):
-    """a = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x)) — the basic block."""
+    """a = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x)) — the basic block; without
+    ``shortcuts``, a = ReLU(F(x)): the same layers as a plain stack."""
     options = dict(
         use_bias=use_bias, kernel_initializer=kernel_initializer, regularizer=regularizer
     )
     residual = conv_bn(x, filters, kernel_size, strides=strides, name=f"{name}_1", **options)
     residual = conv_bn(residual, filters, kernel_size, activation=None, name=f"{name}_2", **options)
+    if not shortcuts:
+        return keras.layers.Activation("relu", name=f"{name}_out")(residual)
     skip = shortcut(
         x,
         filters,
@@ -118,10 +125,12 @@ def bottleneck_block(
     use_bias: bool = False,
     kernel_initializer="he_normal",
     regularizer=None,
+    shortcuts: bool = True,
     name: str = "bottleneck",
 ):
     """1×1 squeeze to ``filters`` → 3×3 (with the stride) → 1×1 expand to ``expansion·filters``,
-    each followed by BN (and ReLU but the last), added to the shortcut, then ReLU."""
+    each followed by BN (and ReLU but the last), added to the shortcut, then ReLU (without
+    ``shortcuts``: only the ReLU, a plain stack)."""
     options = dict(
         use_bias=use_bias, kernel_initializer=kernel_initializer, regularizer=regularizer
     )
@@ -130,6 +139,8 @@ def bottleneck_block(
     residual = conv_bn(
         residual, expansion * filters, 1, activation=None, name=f"{name}_expand", **options
     )
+    if not shortcuts:
+        return keras.layers.Activation("relu", name=f"{name}_out")(residual)
     skip = shortcut(
         x,
         expansion * filters,
@@ -159,12 +170,15 @@ def resnet(
     l2: float = 1e-4,
     augmentation: Augmentation | None = None,
     output_activation: str | None = "softmax",
+    shortcuts: bool = True,
     name: str | None = None,
 ) -> keras.Model:
     """ResNet-v1 for small images (He et al. §4.2): ResNet-20/32/56, 16/32/64 filters.
 
     Depth is 6n + 2 with basic blocks (20, 32, 56, 110) or 9n + 2 with bottleneck blocks
-    (164); the three stages have ``base_filters`` × 1, 2 and 4 filters."""
+    (164); the three stages have ``base_filters`` × 1, 2 and 4 filters. ``shortcuts: false``
+    builds the *plain* network of He et al. §4.2: the same layers without the additions (so
+    without the projection shortcuts either), to show the degradation the shortcuts fix."""
     layers_per_block = 2 if block == "basic" else 3
     blocks_per_stage, remainder = divmod(depth - 2, 3 * layers_per_block)
     if remainder or blocks_per_stage < 1:
@@ -181,15 +195,26 @@ def resnet(
             block_name = f"stage{stage + 1}_block{index + 1}"
             if block == "basic":
                 x = residual_block(
-                    x, filters, strides=strides, regularizer=regularizer, name=block_name
+                    x,
+                    filters,
+                    strides=strides,
+                    regularizer=regularizer,
+                    shortcuts=shortcuts,
+                    name=block_name,
                 )
             else:
                 x = bottleneck_block(
-                    x, filters, strides=strides, regularizer=regularizer, name=block_name
+                    x,
+                    filters,
+                    strides=strides,
+                    regularizer=regularizer,
+                    shortcuts=shortcuts,
+                    name=block_name,
                 )
     x = keras.layers.GlobalAveragePooling2D(name="global_average_pool")(x)
     outputs = output_layer(num_classes, output_activation)(x)
-    return keras.Model(inputs, outputs, name=name or f"resnet{depth}")
+    default_name = f"resnet{depth}" if shortcuts else f"plain{depth}"
+    return keras.Model(inputs, outputs, name=name or default_name)
 
 
 @register_model("resnet_image_to_image")
