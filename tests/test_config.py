@@ -250,6 +250,24 @@ def test_override_creates_nested_sections_and_later_wins() -> None:
     assert config.training.epochs == 5
 
 
+def test_linear_schedule_falls_straight_to_alpha_times_the_rate() -> None:
+    from keras_curriculum.training.objectives import build_schedule
+
+    config = load_config(
+        DIGITS,
+        ["training.optimizer.schedule={name: linear, alpha: 0.01}",
+         "training.optimizer.learning_rate=0.5"],
+    )  # fmt: skip
+    schedule = build_schedule(config.training.optimizer, steps_per_epoch=10, epochs=4)
+    rates = [float(schedule(step)) for step in (0, 20, 40, 60)]
+    assert rates == pytest.approx([0.5, 0.2525, 0.005, 0.005])
+    message = config_error("training.optimizer.schedule={name: linear, warmup_epochs: 1}")
+    assert message == (
+        f"{DIGITS}: training.optimizer.schedule: warmup_epochs is a cosine option"
+        " (schedule is linear), got {'name': 'linear', 'warmup_epochs': 1}"
+    )
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [

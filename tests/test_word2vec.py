@@ -103,6 +103,16 @@ def test_negatives_follow_the_unigram_distribution_to_the_power_three_quarters()
     assert stats.chisquare(observed, plain).pvalue < 1e-6
 
 
+def test_alias_table_holds_exactly_the_distribution():
+    probabilities = corpus.negative_distribution(np.array([0, 9000, 700, 650, 30, 2, 1, 1]))[1:]
+    keep, alias = corpus.alias_table(probabilities)
+    n = len(probabilities)
+    # word i owns keep[i] of its own column and 1 - keep[j] of every column j aliased to it
+    implied = (keep + np.bincount(alias, weights=1 - keep, minlength=n)) / n
+    np.testing.assert_allclose(implied, probabilities, atol=1e-12)
+    assert np.all((keep >= 0) & (keep <= 1))
+
+
 def test_cbow_model_scores_a_chunked_batch_and_reloads(tmp_path):
     import keras
 

@@ -189,6 +189,27 @@ def negative_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray
     return weights / weights.sum()
 
 
+def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias method (Vose's construction): O(1) exact draws from a discrete law.
+
+    Column i of n holds the mass n·p_i ≤ 1 of word i, topped up to 1 with part of an
+    ``alias`` word's mass. A draw picks a column uniformly, then a coin: word i with
+    probability ``keep[i]``, else ``alias[i]``. (word2vec.c uses a 10⁸-entry unigram table
+    for the same purpose; this is exact and takes 2·n numbers.)
+    """
+    n = len(probabilities)
+    scaled = np.asarray(probabilities, dtype=np.float64) * n
+    keep, alias = np.ones(n), np.arange(n)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        keep[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return keep, alias  # columns left in either list are full (keep 1, up to rounding)
+
+
 # ---------------------------------------------------------------------------------------------
 # Examples: one vectorised step per line.
 
@@ -209,8 +230,10 @@ class ExampleMaker:
         self.window = window
         self.negatives = negatives
         self.keep = tf.constant(keep_probabilities(counts, sample), tf.float32)
-        # Drawing word i means a uniform u falls in [cumulative[i-1], cumulative[i]).
-        self.cumulative = tf.constant(np.cumsum(negative_distribution(counts))[1:], tf.float32)
+        # Words 1..V only (the padding is never drawn): column i is word i + 1.
+        keep, alias = alias_table(negative_distribution(counts)[1:])
+        self.alias_keep = tf.constant(keep, tf.float32)
+        self.alias = tf.constant(alias + 1, tf.int32)
         self.offsets = tf.constant(
             [o for o in range(-window, window + 1) if o != 0], dtype=tf.int32
         )
@@ -231,9 +254,15 @@ class ExampleMaker:
         return context, valid
 
     def sample_negatives(self, count: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        draws = tf.random.stateless_uniform([count * self.negatives], seed)
-        ids = tf.searchsorted(self.cumulative, draws, side="right", out_type=tf.int32) + 1
-        ids = tf.minimum(ids, tf.shape(self.cumulative)[0])
+        """``[count, negatives]`` draws from unigram^0.75 (alias method: a column, a coin)."""
+        shape = [count * self.negatives]
+        column_seed, coin_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        size = tf.shape(self.alias)[0]
+        columns = tf.random.stateless_uniform(shape, column_seed, 0, size, dtype=tf.int32)
+        coins = tf.random.stateless_uniform(shape, coin_seed)
+        ids = tf.where(
+            coins < tf.gather(self.alias_keep, columns), columns + 1, tf.gather(self.alias, columns)
+        )
         return tf.reshape(ids, [count, self.negatives])
 
     def __call__(self, seed: tf.Tensor, ids: tf.Tensor):

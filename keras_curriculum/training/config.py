@@ -81,7 +81,7 @@ class DataConfig(BaseModel):
 class ScheduleConfig(Section):
     """A learning-rate schedule (steps are optimizer steps; ``*_epochs`` fields are converted)."""
 
-    name: Literal["constant", "piecewise", "exponential", "cosine"] = "constant"
+    name: Literal["constant", "piecewise", "exponential", "cosine", "linear"] = "constant"
     boundaries_epochs: list[float] = Field(
         default_factory=list, description="piecewise: epochs at which the rate changes."
     )
@@ -93,12 +93,16 @@ class ScheduleConfig(Section):
     warmup_epochs: float = Field(
         0.0, ge=0, description="cosine: linear warmup from 0 to the learning rate."
     )
-    alpha: float = Field(0.0, ge=0, description="cosine: final rate as a fraction of the peak.")
+    alpha: float = Field(
+        0.0, ge=0, description="cosine, linear: final rate as a fraction of the peak."
+    )
 
     @model_validator(mode="after")
     def _piecewise_shapes(self):
         if self.name == "piecewise" and len(self.values) != len(self.boundaries_epochs) + 1:
             raise ValueError("piecewise needs exactly one more value than boundaries_epochs")
+        if self.warmup_epochs and self.name != "cosine":
+            raise ValueError(f"warmup_epochs is a cosine option (schedule is {self.name})")
         return self
 
 

@@ -69,6 +69,11 @@ def build_schedule(config: OptimizerConfig, steps_per_epoch: int, epochs: int):
             decay_steps=max(1, int(schedule.decay_epochs * steps_per_epoch)),
             decay_rate=schedule.decay_rate,
         )
+    if schedule.name == "linear":  # word2vec's decay: straight down to alpha · rate
+        return keras.optimizers.schedules.PolynomialDecay(
+            rate, decay_steps=max(1, epochs * steps_per_epoch),
+            end_learning_rate=schedule.alpha * rate, power=1.0,
+        )  # fmt: skip
     warmup = int(schedule.warmup_epochs * steps_per_epoch)
     total = max(1, epochs * steps_per_epoch - warmup)
     if warmup:
