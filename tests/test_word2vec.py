@@ -103,6 +103,19 @@ def test_negatives_follow_the_unigram_distribution_to_the_power_three_quarters()
     assert stats.chisquare(observed, plain).pvalue < 1e-6
 
 
+def test_a_negative_equal_to_the_true_word_is_drawn_again(tmp_path):
+    # "a" is 3/4 of the corpus: as a context it would be its own negative ~60 % of the time
+    path = _write_lines(tmp_path / "skewed.txt", ["a a a b a a a c"] * 200)
+    words, examples = _examples(path, window=2, epochs=2)
+    context = np.array([e["context"] for e in examples])
+    negatives = np.array([e["negatives"] for e in examples])
+    probability = corpus.negative_distribution(corpus.build_vocabulary(
+        corpus.count_words([path]), min_count=1)[1])[words.index("a")]  # fmt: skip
+    is_a = context == words.index("a")
+    collisions = np.mean(negatives[is_a] == context[is_a, None])
+    assert probability > 0.6 and abs(collisions - probability**2) < 0.03  # not ≈ probability
+
+
 def test_alias_table_holds_exactly_the_distribution():
     probabilities = corpus.negative_distribution(np.array([0, 9000, 700, 650, 30, 2, 1, 1]))[1:]
     keep, alias = corpus.alias_table(probabilities)

@@ -16,7 +16,8 @@ sentence by sentence and makes its examples on the fly. This module does the sam
    its contexts are the words at distance 1..b *in the same line*: a line of the corpus is a
    sentence (or document), and no window crosses it.
 5. **Negatives**: ``negatives`` words per example, drawn from the unigram distribution raised
-   to the power 0.75 (collisions with the true word are kept, as in most batched versions).
+   to the power 0.75; a negative that is the true word itself is drawn once more (word2vec.c
+   skips it), which leaves a collision only with probability p², not p.
 
 Each line becomes one vectorised ``tf.data`` step (``[n, 2·window]`` candidate positions,
 masked; the line's examples shuffled), and ``rebatch`` cuts the stream into chunks of
@@ -266,7 +267,7 @@ class ExampleMaker:
         return tf.reshape(ids, [count, self.negatives])
 
     def __call__(self, seed: tf.Tensor, ids: tf.Tensor):
-        seeds = tf.random.experimental.stateless_split(tf.stack([seed, seed // 7 + 1]), 4)
+        seeds = tf.random.experimental.stateless_split(tf.stack([seed, seed // 7 + 1]), 5)
         ids = self.subsample(ids, seeds[0])
         context, valid = self.windows(ids, seeds[1])
         if self.architecture == "skipgram":
@@ -278,6 +279,9 @@ class ExampleMaker:
             context = tf.boolean_mask(context, has_context)
         count = tf.shape(target)[0]
         negatives = self.sample_negatives(count, seeds[2])
+        true_word = context if self.architecture == "skipgram" else target
+        collides = tf.equal(negatives, true_word[:, None])
+        negatives = tf.where(collides, self.sample_negatives(count, seeds[4]), negatives)
         labels = tf.tile(tf.one_hot([0], self.negatives + 1), [count, 1])
         # Shuffled within the line, so a chunk is not a run of neighbouring positions.
         order = tf.argsort(tf.random.stateless_uniform([count], seeds[3]))
