@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -134,15 +135,21 @@ def measure_memory() -> dict[str, dict[str, float]]:
 
 
 def summarise(runs: list[dict[str, float]]) -> dict[str, str]:
-    """Mean ± std of the scores (std only with 2+ runs), medians of the times and rates."""
+    """Mean ± std of the scores (std only with 2+ runs; a diverged run, whose score is NaN,
+    is counted and left out), medians of the times and rates."""
+
+    trained = [run for run in runs if math.isfinite(run["spearman"])]
+    failed = f" ({len(runs) - len(trained)} of {len(runs)} diverged)" if trained != runs else ""
 
     def spread(key: str, scale: float = 1.0, digits: int = 3) -> str:
-        values = [scale * run[key] for run in runs]
-        text = f"{statistics.mean(values):.{digits}f}"
-        return text + (f" ± {statistics.stdev(values):.{digits}f}" if len(values) > 1 else "")
+        values = [scale * run[key] for run in trained]
+        text = f"{statistics.mean(values):.{digits}f}" if values else "—"
+        if len(values) > 1:
+            text += f" ± {statistics.stdev(values):.{digits}f}"
+        return text + failed
 
-    median = {k: statistics.median(run[k] for run in runs) for k in ("seconds", "words_per_s",
-              "words_per_cpu_s")}  # fmt: skip
+    median = {k: statistics.median(run[k] for run in trained or runs) for k in ("seconds",
+              "words_per_s", "words_per_cpu_s")}  # fmt: skip
     return {
         "spearman": spread("spearman"),
         "analogy": spread("analogy", 100, 1),
@@ -189,10 +196,10 @@ def main() -> None:
     for architecture, epochs, repeats in rows:
         g = summarise([gensim for gensim, _ in repeats])
         o = summarise([ours for _, ours in repeats])
-        ratio = statistics.median(b["words_per_s"] / a["words_per_s"] for a, b in repeats)
-        cpu_ratio = statistics.median(
-            b["words_per_cpu_s"] / a["words_per_cpu_s"] for a, b in repeats
-        )
+        # a run stopped by TerminateOnNaN did not train all its epochs: no speed figure
+        timed = [(a, b) for a, b in repeats if math.isfinite(b["spearman"])] or repeats
+        ratio = statistics.median(b["words_per_s"] / a["words_per_s"] for a, b in timed)
+        cpu_ratio = statistics.median(b["words_per_cpu_s"] / a["words_per_cpu_s"] for a, b in timed)
         print(
             f"| {architecture} | {epochs} | {g['spearman']} / {o['spearman']} "
             f"| {g['analogy']} / {o['analogy']}; {repeats[0][0]['covered']} / "
