@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,17 +222,21 @@ def _fit_and_record(
     )
 
     started = time.perf_counter()
-    model.fit(
-        data.train,
-        validation_data=data.validation,
-        epochs=config.training.epochs,
-        callbacks=[
-            *build_callbacks(config, run_dir, data.validation is not None),
-            *extra_callbacks,
-        ],
-        verbose=config.training.verbose,
-        shuffle=False,  # the training pipeline shuffles itself, seeded
-    )
+    with warnings.catch_warnings():
+        # A stream of unknown length (word2vec's examples) ends each epoch by running out of
+        # data, by design; Keras warns about it as if steps had been lost.
+        warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
+        model.fit(
+            data.train,
+            validation_data=data.validation,
+            epochs=config.training.epochs,
+            callbacks=[
+                *build_callbacks(config, run_dir, data.validation is not None),
+                *extra_callbacks,
+            ],
+            verbose=config.training.verbose,
+            shuffle=False,  # the training pipeline shuffles itself, seeded
+        )
     train_seconds = time.perf_counter() - started
 
     history = rundir.read_history(run_dir / "history.csv")
