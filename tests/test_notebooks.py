@@ -27,6 +27,7 @@ def test_notebook_runs_in_smoke_mode(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_stored_with_full_run_outputs(path: Path):
     notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)  # e.g. no `outputs` on a markdown cell: Jupyter would complain
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     assert code_cells and all(c.get("execution_count") for c in code_cells), (
         "re-run `make notebooks`"
