@@ -50,8 +50,10 @@ def execute(path: Path, *, smoke: bool, timeout: int = 1800) -> nbformat.Noteboo
 
 def drop_tensorflow_logs(notebook: nbformat.NotebookNode) -> None:
     for cell in notebook.cells:
+        if cell.cell_type != "code":  # only code cells have outputs (nbformat)
+            continue
         outputs = []
-        for output in cell.get("outputs", []):
+        for output in cell.outputs:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 lines = [line for line in output["text"].splitlines(True) if not _TF_LOG_LINE.match(line)]
                 if not "".join(lines).strip():
