@@ -254,17 +254,18 @@ class ExampleMaker:
         context = tf.where(valid, tf.gather(ids, tf.clip_by_value(positions, 0, n - 1)), 0)
         return context, valid
 
-    def sample_negatives(self, count: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        """``[count, negatives]`` draws from unigram^0.75 (alias method: a column, a coin)."""
-        shape = [count * self.negatives]
+    def draw_words(self, count: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        """``count`` draws from unigram^0.75 (alias method: a column, then a coin)."""
         column_seed, coin_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         size = tf.shape(self.alias)[0]
-        columns = tf.random.stateless_uniform(shape, column_seed, 0, size, dtype=tf.int32)
-        coins = tf.random.stateless_uniform(shape, coin_seed)
-        ids = tf.where(
-            coins < tf.gather(self.alias_keep, columns), columns + 1, tf.gather(self.alias, columns)
-        )
-        return tf.reshape(ids, [count, self.negatives])
+        columns = tf.random.stateless_uniform([count], column_seed, 0, size, dtype=tf.int32)
+        coins = tf.random.stateless_uniform([count], coin_seed)
+        keep = coins < tf.gather(self.alias_keep, columns)
+        return tf.where(keep, columns + 1, tf.gather(self.alias, columns))
+
+    def sample_negatives(self, count: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        """``[count, negatives]`` draws from unigram^0.75."""
+        return tf.reshape(self.draw_words(count * self.negatives, seed), [count, self.negatives])
 
     def __call__(self, seed: tf.Tensor, ids: tf.Tensor):
         seeds = tf.random.experimental.stateless_split(tf.stack([seed, seed // 7 + 1]), 5)
@@ -280,8 +281,9 @@ class ExampleMaker:
         count = tf.shape(target)[0]
         negatives = self.sample_negatives(count, seeds[2])
         true_word = context if self.architecture == "skipgram" else target
-        collides = tf.equal(negatives, true_word[:, None])
-        negatives = tf.where(collides, self.sample_negatives(count, seeds[4]), negatives)
+        collisions = tf.where(tf.equal(negatives, true_word[:, None]))  # [m, 2] positions
+        redrawn = self.draw_words(tf.shape(collisions, out_type=tf.int32)[0], seeds[4])
+        negatives = tf.tensor_scatter_nd_update(negatives, collisions, redrawn)
         labels = tf.tile(tf.one_hot([0], self.negatives + 1), [count, 1])
         # Shuffled within the line, so a chunk is not a run of neighbouring positions.
         order = tf.argsort(tf.random.stateless_uniform([count], seeds[3]))
