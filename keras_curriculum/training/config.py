@@ -98,7 +98,7 @@ class ScheduleConfig(Section):
     )
 
     @model_validator(mode="after")
-    def _piecewise_shapes(self):
+    def _schedule_options(self):
         if self.name == "piecewise" and len(self.values) != len(self.boundaries_epochs) + 1:
             raise ValueError("piecewise needs exactly one more value than boundaries_epochs")
         if self.warmup_epochs and self.name != "cosine":
