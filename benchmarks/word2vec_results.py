@@ -114,7 +114,8 @@ def memory_probe(path: str) -> None:
         "text_corpus", path=path, batch_size=32, validation_split=0, test_split=0,
         shuffle_buffer=256,
     )  # fmt: skip
-    batches = sum(1 for _ in data.train)
+    steps = math.ceil(data.info.num_examples["train"] / data.batch_size)  # one epoch
+    batches = sum(1 for _ in data.train.take(steps))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"batches": batches, "peak_rss_mib": peak_mib}))
 

@@ -168,6 +168,74 @@ def test_epochs_draw_different_examples_from_the_same_corpus(tmp_path):
     assert [e["context"] for e in examples[:half]] != [e["context"] for e in examples[half:]]
 
 
+def _tiny_corpus_data(tmp_path, **options):
+    """Lines of 5, 8 and 12 words with window 1 and no subsampling: exactly 2·(n − 1)
+    skip-gram examples a line, 46 a pass, so 11 chunks of 4."""
+    from keras_curriculum import datasets
+
+    words = [chr(97 + i) * 2 for i in range(12)]
+    path = _write_lines(tmp_path / "text.txt", [" ".join(words[:n]) for n in (5, 8, 12)])
+    options = {"validation_split": 0, "test_split": 0, **options}
+    return datasets.load(
+        "text_corpus", path=str(path), min_count=1, window=1, sample=0, chunk_size=4,
+        test_chunks=2, **options,
+    )  # fmt: skip
+
+
+def test_training_stream_is_endless_and_an_epoch_is_one_pass(tmp_path):
+    data = _tiny_corpus_data(tmp_path, batch_size=2)
+    assert data.train.cardinality() == tf.data.INFINITE_CARDINALITY
+    assert data.info.num_examples["train"] == 46 // 4
+    # Pass after pass with fresh draws: 3 passes' worth of steps, all full batches.
+    steps = [x["target"].shape for x, _ in data.train.take(17)]
+    assert steps == [(2, 4)] * 17
+
+
+def test_a_split_held_out_of_the_endless_stream_is_bounded(tmp_path):
+    data = _tiny_corpus_data(tmp_path, batch_size=1, validation_split=0.25)
+    held = round(0.25 * 11)
+    assert sum(1 for _ in data.validation) == held  # a fixed share of one epoch, not endless
+    assert data.info.num_examples["train"] == 11 - held
+    assert data.train.cardinality() == tf.data.INFINITE_CARDINALITY
+
+
+def test_trainer_runs_one_pass_of_an_endless_stream_an_epoch(tmp_path, output_dir):
+    import keras
+
+    from keras_curriculum.training.config import ExperimentConfig
+    from keras_curriculum.training.trainer import train
+
+    path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 12) * 2 for i in range(60))])
+    config = ExperimentConfig.model_validate({
+        "name": "endless",
+        "model": {"name": "word2vec", "embedding_dim": 8},
+        "data": {"name": "text_corpus", "path": str(path), "min_count": 1, "window": 1,
+                 "sample": 0, "chunk_size": 4, "test_chunks": 2, "batch_size": 2,
+                 "validation_split": 0, "test_split": 0},
+        "training": {"epochs": 2, "steps_per_execution": 4, "metrics": [],
+                     "optimizer": {"name": "sgd", "learning_rate": 1.0},
+                     "loss": {"name": "binary_crossentropy", "from_logits": True},
+                     "callbacks": {"tensorboard": None, "model_checkpoint": False}},
+    })  # fmt: skip
+
+    class Steps(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.last = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.last = batch
+
+    steps = Steps()
+    result = train(config, output_dir=output_dir, callbacks=[steps])
+    # 118 examples a pass → 29 chunks → 15 steps of 2, rounded up to whole executions of 4.
+    assert result.data.info.num_examples["train"] == 29
+    assert steps.last + 1 == 16
+    assert len(result.history["loss"]) == 2
+    # No WordSim353 pair is in this vocabulary: the report says so instead of failing the run.
+    if cached_path("wordsim353", "wordsim353.tsv").exists():
+        assert result.metrics["word_vectors"]["wordsim353"] == {"pairs": 0, "oov_ratio": 100.0}
+
+
 @pytest.fixture(scope="module")
 def gensim_lee_vectors():
     gensim = pytest.importorskip("gensim")

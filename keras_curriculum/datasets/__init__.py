@@ -53,6 +53,10 @@ class Source:
     # False for a stream drawn afresh each epoch (word2vec's random pairs): caching it would
     # freeze the draws and hold the whole stream in memory.
     cache: bool = True
+    # For an endless ``train`` stream (``repeat()``ed inside the source, so that its pipeline
+    # runs on from one epoch into the next instead of restarting): how many of its elements
+    # make one epoch. The trainer then runs that many elements' worth of steps an epoch.
+    epoch_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,12 +146,23 @@ def load(
         raise ConfigError("data.batch_size", f"expected a positive integer, got {batch_size!r}")
     source = load_source(name, seed=seed, **options)
     stratify = source.task == "classification"
+    epoch_size = source.epoch_size
+
+    def hold_out(split: Split, fraction: float, split_seed: int) -> tuple[Split, Split]:
+        nonlocal epoch_size
+        kept, held = _hold_out(split, fraction, split_seed, stratify)
+        if epoch_size is not None:  # an endless stream: hold out a fixed share of one epoch
+            size = max(1, round(fraction * epoch_size))
+            held, epoch_size = held.take(size), max(1, epoch_size - size)
+            kept = kept.apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
+        return kept, held
+
     train, test = source.train, source.test
     if test is None and test_split:
-        train, test = _hold_out(train, test_split, seed, stratify)
+        train, test = hold_out(train, test_split, seed)
     validation = source.validation
     if validation is None and validation_split:
-        train, validation = _hold_out(train, validation_split, seed + 1, stratify)
+        train, validation = hold_out(train, validation_split, seed + 1)
     if source.standardize:
         train, validation, test = _standardize(train, validation, test)
 
@@ -169,7 +184,8 @@ def load(
         input_shape=tuple(source.input_shape),
         num_classes=source.num_classes,
         class_names=source.class_names,
-        num_examples={k: _count(v) for k, v in splits.items()},
+        num_examples={k: _count(v) for k, v in splits.items()}
+        | ({"train": epoch_size} if epoch_size is not None else {}),
         extras=dict(source.extras),
     )
     pipelines = {

@@ -27,7 +27,9 @@ per chunk; ``datasets.load`` shuffles the chunks in a buffer and batches them (a
 ``[1, 0, …, 0]`` (the true word, then the negatives). For ``skipgram`` the target is the centre
 word and ``context`` one word of its window; for ``cbow`` ``context`` is the whole window
 (``2·window`` ids, 0-padded) and the centre word is the one to predict. The random draws are
-seeded and differ from epoch to epoch.
+seeded and differ from pass to pass. For training, the passes follow each other in one
+endless stream (as ``word2vec.c`` runs its iterations), so the pipeline never stops and
+refills between epochs; an epoch is one pass's worth of chunks.
 
 Corpora: ``wiki_sample`` (106 Wikipedia articles, 452,944 tokens) and ``lee`` (300 news texts)
 from the gensim wheel, prepared into the cache by ``keras-curriculum data prepare``; any text
@@ -319,21 +321,32 @@ def example_stream(
     chunk_size: int,
     seed: int,
     rerandomize: bool = True,
+    endless: bool = False,
 ) -> tf.data.Dataset:
     """The examples of every line of ``corpus`` in chunks of ``chunk_size``, drawn afresh at
-    each iteration (the last, incomplete chunk of a pass is dropped)."""
+    each iteration (the last, incomplete chunk of a pass is dropped). ``endless``: pass after
+    pass over the corpus, each with fresh draws, in one stream that never restarts."""
     make = ExampleMaker(
         counts, architecture=architecture, window=window, negatives=negatives, sample=sample
     )
     lines = as_lines(corpus).map(encoder(words), num_parallel_calls=tf.data.AUTOTUNE)
     lines = lines.filter(lambda ids: tf.size(ids) > 1)
+    if endless:
+        lines = lines.repeat()
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=rerandomize)
     examples = tf.data.Dataset.zip(seeds, lines).map(make, num_parallel_calls=tf.data.AUTOTUNE)
-    return examples.rebatch(chunk_size, drop_remainder=True)
+    chunks = examples.rebatch(chunk_size, drop_remainder=True)
+    if endless:  # (a corpus with no example would loop forever: corpus_source checks first)
+        chunks = chunks.apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
+    return chunks
 
 
 # ---------------------------------------------------------------------------------------------
 # The registered corpora.
+
+
+def count_element(count: tf.Tensor, *_element) -> tf.Tensor:
+    return count + 1
 
 
 def corpus_source(
@@ -353,10 +366,12 @@ def corpus_source(
 
     An element is a chunk of ``chunk_size`` examples (tf.data's per-element cost is paid once
     per chunk), so ``data.batch_size`` counts chunks: a step sees batch_size × chunk_size
-    examples. The train split is a stream drawn afresh each epoch (never cached). The test
-    split is a fixed draw of ``test_chunks`` chunks from the corpus, for the trainer's loss
-    evaluation only: word2vec has no held-out objective; the real evaluation is the
-    word-similarity and analogy report.
+    examples. The train split is an endless stream, pass after pass over the corpus with
+    fresh draws (never cached), so its pipeline runs on from one epoch into the next instead
+    of restarting; an epoch is as many chunks as one pass gives, counted by one pass at load
+    time. The test split is a fixed draw of ``test_chunks`` chunks from the corpus, for the
+    trainer's loss evaluation only: word2vec has no held-out objective; the real evaluation
+    is the word-similarity and analogy report.
     """
     for name, value in (("window", window), ("negatives", negatives), ("min_count", min_count),
                         ("chunk_size", chunk_size), ("test_chunks", test_chunks)):  # fmt: skip
@@ -370,18 +385,21 @@ def corpus_source(
         architecture=architecture, window=window, negatives=negatives, sample=sample,
         chunk_size=chunk_size,
     )  # fmt: skip
-    train = example_stream(corpus, words, word_counts, seed=seed, **options)
-    test = example_stream(corpus, words, word_counts, seed=seed + 1, rerandomize=False, **options)
-    first_chunks = next(iter(test.batch(test_chunks)), None)
-    if first_chunks is None:
+    one_pass = example_stream(
+        corpus, words, word_counts, seed=seed + 1, rerandomize=False, **options
+    )
+    chunks_per_pass = int(one_pass.reduce(np.int64(0), count_element))
+    if chunks_per_pass == 0:
         raise CurriculumError(f"the corpus yields fewer than {chunk_size} examples (chunk_size)")
-    test = tf.data.Dataset.from_tensor_slices(first_chunks)
+    test = tf.data.Dataset.from_tensor_slices(next(iter(one_pass.batch(test_chunks))))
+    train = example_stream(corpus, words, word_counts, seed=seed, endless=True, **options)
     return Source(
         train=train,
         test=test,
         input_shape=(chunk_size,),
         task=TASK,
         cache=False,
+        epoch_size=chunks_per_pass,
         extras={
             "vocabulary": words,
             "vocabulary_size": len(words),

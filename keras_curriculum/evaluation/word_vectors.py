@@ -106,6 +106,10 @@ def _upper_index(vectors: WordVectors, restrict_vocab: int) -> dict[str, int]:
     return index
 
 
+class NoWordPairs(ValueError):
+    """No pair of a word-similarity set has both words in the vocabulary."""
+
+
 def evaluate_word_pairs(
     vectors: WordVectors, path: str | Path, *, restrict_vocab: int = 300_000
 ) -> dict[str, float]:
@@ -128,7 +132,7 @@ def evaluate_word_pairs(
         gold.append(float(score))
         model.append(float(unit[known[a]] @ unit[known[b]]))
     if not gold:
-        raise ValueError(f"no word pair of {path} is in the vocabulary")
+        raise NoWordPairs(f"no word pair of {path} is in the vocabulary")
     return {
         "spearman": float(stats.spearmanr(gold, model)[0]),
         "pearson": float(stats.pearsonr(gold, model)[0]),

@@ -36,7 +36,10 @@ def evaluate(vectors: wv.WordVectors) -> dict[str, Any]:
     results: dict[str, Any] = {}
     similarity = cached_path(*WORDSIM353)
     if similarity.exists():
-        results["wordsim353"] = wv.evaluate_word_pairs(vectors, similarity)
+        try:
+            results["wordsim353"] = wv.evaluate_word_pairs(vectors, similarity)
+        except wv.NoWordPairs:  # a corpus that shares no pair's words (another language, say)
+            results["wordsim353"] = {"pairs": 0, "oov_ratio": 100.0}
     analogies = cached_path(*ANALOGIES)
     if analogies.exists():
         scores = wv.evaluate_word_analogies(vectors, analogies)

@@ -7,6 +7,7 @@ a sampling step) carries it itself, the Keras way.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from keras_curriculum import datasets, models
 from keras_curriculum.errors import CurriculumError
@@ -54,6 +56,7 @@ class Setup:
     model: keras.Model
     strategy: Any
     policy: str
+    steps_per_epoch: int  # 1 when neither the schedule nor the data needs the count
 
 
 def load_data(config: ExperimentConfig, *, replicas: int = 1) -> datasets.Data:
@@ -71,6 +74,29 @@ def load_data(config: ExperimentConfig, *, replicas: int = 1) -> datasets.Data:
     )
 
 
+def endless(data: datasets.Data) -> bool:
+    """Whether the training split is an endless stream (its source gives the epoch size)."""
+    return data.train.cardinality() == tf.data.INFINITE_CARDINALITY
+
+
+def epoch_steps(config: ExperimentConfig, data: datasets.Data) -> int:
+    """Steps in one epoch, for epoch-based schedules and for endless streams (else 1).
+
+    Counting a finite stream of unknown length costs a full pass over it, so it is done only
+    for a schedule that needs it. An endless stream's epoch is rounded up to whole executions
+    of ``steps_per_execution`` steps, which is what Keras runs.
+    """
+    training = config.training
+    if endless(data):
+        steps = math.ceil(data.info.num_examples["train"] / data.batch_size)
+        return math.ceil(steps / training.steps_per_execution) * training.steps_per_execution
+    if training.optimizer.schedule.name == "constant":
+        return 1
+    return objectives.steps_per_epoch(
+        data.info.num_examples.get("train"), data.batch_size, data.train
+    )
+
+
 def prepare(config: ExperimentConfig) -> Setup:
     """Seeds, sets the precision policy and strategy, loads the data and builds + compiles the
     model. Writes nothing."""
@@ -80,13 +106,7 @@ def prepare(config: ExperimentConfig) -> Setup:
     strategy = runtime.build_strategy(training.distribution)
     data = load_data(config, replicas=strategy.num_replicas_in_sync)
     metadata = data.info.metadata()
-    # Only epoch-based schedules need the number of steps; counting a stream of unknown length
-    # costs a full pass over it.
-    steps = (
-        objectives.steps_per_epoch(data.info.num_examples.get("train"), data.batch_size, data.train)
-        if training.optimizer.schedule.name != "constant"
-        else 1
-    )
+    steps = epoch_steps(config, data)
     with strategy.scope():
         model = models.build(config.model.name, metadata=metadata, **config.model.arguments)
         model.compile(
@@ -98,7 +118,7 @@ def prepare(config: ExperimentConfig) -> Setup:
             jit_compile=training.jit_compile,
             steps_per_execution=training.steps_per_execution,
         )
-    return Setup(config, data, model, strategy, policy)
+    return Setup(config, data, model, strategy, policy, steps)
 
 
 def build_callbacks(
@@ -230,6 +250,8 @@ def _fit_and_record(
             data.train,
             validation_data=data.validation,
             epochs=config.training.epochs,
+            # An endless stream runs on across epochs: its pipeline never restarts.
+            steps_per_epoch=setup.steps_per_epoch if endless(data) else None,
             callbacks=[
                 *build_callbacks(config, run_dir, data.validation is not None),
                 *extra_callbacks,
