@@ -243,8 +243,8 @@ def _fit_and_record(
 
     started = time.perf_counter()
     with warnings.catch_warnings():
-        # A stream of unknown length (word2vec's examples) ends each epoch by running out of
-        # data, by design; Keras warns about it as if steps had been lost.
+        # A finite stream of unknown length (a filtered one, say) ends each epoch by running
+        # out of data, by design; Keras warns about it as if steps had been lost.
         warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
         model.fit(
             data.train,
