@@ -22,18 +22,16 @@ import statistics
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+from word2vec_results import CONFIGS, REPO
 
+from keras_curriculum import datasets
 from keras_curriculum.datasets import word2vec_corpus as corpus
 from keras_curriculum.training.config import load_config
 from keras_curriculum.training.trainer import prepare
-
-REPO = Path(__file__).resolve().parents[1]
-CONFIGS = {"skipgram": "word2vec_skipgram_wiki.yaml", "cbow": "word2vec_cbow_wiki.yaml"}
 
 
 class Gaps(keras.callbacks.Callback):
@@ -66,11 +64,13 @@ def restarted_stream(config, data) -> tf.data.Dataset:
         window=extras["window"],
         negatives=extras["negatives"],
         sample=options["sample"],
-        chunk_size=options.get("chunk_size", 128),
+        chunk_size=data.info.input_shape[0],
         seed=config.seed,
     )
-    stream = stream.shuffle(config.data.shuffle_buffer or 10_000, seed=config.seed)
-    return stream.batch(data.batch_size).prefetch(tf.data.AUTOTUNE)
+    return datasets._pipeline(
+        stream, batch_size=data.batch_size, shuffle=True, seed=config.seed,
+        shuffle_buffer=config.data.shuffle_buffer, cache=False,
+    )  # fmt: skip
 
 
 def timed_fit(config, mode: str, show_gaps: bool) -> tuple[float, float]:
