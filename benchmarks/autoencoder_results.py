@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.training.config import load_config
+from keras_curriculum.training import load_config
 from keras_curriculum.training.trainer import load_data, train
 
 REPO = Path(__file__).resolve().parents[1]

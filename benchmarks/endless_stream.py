@@ -30,7 +30,7 @@ from word2vec_results import CONFIGS, REPO
 
 from keras_curriculum import datasets
 from keras_curriculum.datasets import word2vec_corpus as corpus
-from keras_curriculum.training.config import load_config
+from keras_curriculum.training import load_config
 from keras_curriculum.training.trainer import prepare
 
 

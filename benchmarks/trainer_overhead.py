@@ -27,8 +27,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_curriculum import models  # noqa: E402
-from keras_curriculum.training import load_config, objectives, runtime, train  # noqa: E402
+from keras_curriculum import (
+    models,  # noqa: E402
+    objectives,  # noqa: E402
+)
+from keras_curriculum.training import load_config, runtime, train  # noqa: E402
 from keras_curriculum.training.trainer import load_data  # noqa: E402
 
 

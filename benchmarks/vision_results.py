@@ -90,7 +90,7 @@ def sklearn_mlp_peer(config, data) -> tuple[float, float, int]:
 
 
 def run_row(row: Row, args) -> list[dict]:
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
     from keras_curriculum.training.trainer import train
 
     overrides = ["training.verbose=0", "training.callbacks.tensorboard=false", *args.set]

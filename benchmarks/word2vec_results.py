@@ -89,8 +89,8 @@ class FitClock(keras.callbacks.Callback):
 
 
 def run_ours(architecture: str, epochs: int, output_dir: Path, seed: int = 0) -> dict[str, float]:
-    from keras_curriculum.training.config import load_config
-    from keras_curriculum.training.embedding_report import trained_vectors
+    from keras_curriculum.reports.embeddings import trained_vectors
+    from keras_curriculum.training import load_config
     from keras_curriculum.training.trainer import train
 
     config = load_config(

@@ -15,12 +15,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # Lazy, so `import keras_curriculum` stays cheap and the CLI can report config errors fast.
-    if name in ("train", "load_config", "RunResult", "ExperimentConfig"):
+    # Lazy, so that `import keras_curriculum` (and reading a config) does not load TensorFlow.
+    if name in ("train", "load_config", "evaluate", "RunResult"):
         from keras_curriculum import training
 
         return getattr(training, name)
-    if name in ("models", "datasets"):
+    if name == "ExperimentConfig":
+        from keras_curriculum.config import ExperimentConfig
+
+        return ExperimentConfig
+    if name in ("models", "datasets", "reports", "objectives", "training", "config"):
         import importlib
 
         return importlib.import_module(f"keras_curriculum.{name}")

@@ -1,9 +1,16 @@
-"""A small name → factory registry, shared by the model zoo and the dataset catalogue.
+"""The registries of model factories and dataset loaders.
 
-Adding a model or a dataset is one decorated function in one module::
+Adding a model or a dataset is one decorated function in one module, and one import line in
+its package's ``__init__`` (``models/__init__.py``, ``datasets/__init__.py``), which lists
+every family and source explicitly::
+
+    from keras_curriculum.registry import register_model
 
     @register_model("mlp")
     def mlp(*, input_shape, num_classes, hidden_units=(64,)): ...
+
+The description shown by ``keras-curriculum list`` is the first line of the function's
+docstring.
 
 Keyword arguments from a config are checked against the function's signature (names and
 type hints) before it is called, so a typo or a wrong type is reported with the field path.
@@ -11,16 +18,19 @@ type hints) before it is called, so a typo or a wrong type is reported with the 
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 
-from keras_curriculum.errors import ConfigError, CurriculumError, did_you_mean
+from keras_curriculum.errors import (
+    ConfigError,
+    CurriculumError,
+    describe_validation_error,
+    did_you_mean,
+)
 
 
 @dataclass(frozen=True)
@@ -35,11 +45,13 @@ class Entry:
 
 
 class Registry:
-    def __init__(self, kind: str, package: str):
+    """Names → entries of one kind. It finds nothing by itself: a package's ``__init__``
+    imports its modules, whose decorators fill it (``keras_curriculum.models.available()``
+    is the way to ask, since importing ``models`` imports every family)."""
+
+    def __init__(self, kind: str):
         self.kind = kind
-        self._package = package
         self._entries: dict[str, Entry] = {}
-        self._discovered = False
 
     def register(self, name: str, *, description: str | None = None):
         def decorator(function):
@@ -51,25 +63,13 @@ class Registry:
 
         return decorator
 
-    def _discover(self) -> None:
-        # Every module of the package registers its entries on import.
-        if self._discovered:
-            return
-        self._discovered = True
-        package = importlib.import_module(self._package)
-        for module in pkgutil.iter_modules(package.__path__):
-            if not module.name.startswith("_"):
-                importlib.import_module(f"{self._package}.{module.name}")
-
     def available(self) -> list[str]:
-        self._discover()
         return sorted(self._entries)
 
     def entries(self) -> list[Entry]:
         return [self._entries[name] for name in self.available()]
 
     def get(self, name: str) -> Entry:
-        self._discover()
         entry = self._entries.get(name)
         if entry is None:
             for prefix, resolver in _PREFIX_RESOLVERS.get(self.kind, {}).items():
@@ -129,8 +129,6 @@ def check_arguments(
     try:
         validated = model.model_validate(arguments)
     except pydantic.ValidationError as error:
-        from keras_curriculum.training.config import describe_validation_error
-
         location, message = describe_validation_error(error.errors()[0])
         raise ConfigError(f"{field}.{location}", message) from None
     out = dict(arguments)
@@ -145,3 +143,10 @@ def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(getattr(function, "func", function))
     except Exception:  # unresolvable forward references: skip type checks, keep name checks
         return {}
+
+
+MODELS = Registry("model")
+DATASETS = Registry("dataset")
+
+register_model = MODELS.register
+register_dataset = DATASETS.register

@@ -49,6 +49,6 @@ def run_cli(
 
 
 def load_yaml_config(name: str, *overrides: str):
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
 
     return load_config(CONFIGS / name, list(overrides))

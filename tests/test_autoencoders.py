@@ -13,7 +13,7 @@ from conftest import CONFIGS, load_yaml_config
 
 from keras_curriculum import datasets, models
 from keras_curriculum.models.vae import kl_divergence
-from keras_curriculum.training.config import load_config
+from keras_curriculum.training import load_config
 from keras_curriculum.training.trainer import train
 
 DIGITS_SHAPE = (8, 8, 1)

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from conftest import CONFIGS, run_cli
 
-from keras_curriculum.training import cli
-from keras_curriculum.training.config import load_config
+from keras_curriculum import cli
+from keras_curriculum.training import load_config
 
 DIGITS = CONFIGS / "mlp_digits.yaml"
 

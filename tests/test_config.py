@@ -14,14 +14,9 @@ import pytest
 import yaml
 from conftest import CONFIGS
 
+from keras_curriculum.config import ExperimentConfig, json_schema, resolve_extends, to_yaml
 from keras_curriculum.errors import ConfigError, CurriculumError
-from keras_curriculum.training.config import (
-    ExperimentConfig,
-    json_schema,
-    load_config,
-    resolve_extends,
-    to_yaml,
-)
+from keras_curriculum.training import load_config
 
 DIGITS = CONFIGS / "mlp_digits.yaml"
 
@@ -251,7 +246,7 @@ def test_override_creates_nested_sections_and_later_wins() -> None:
 
 
 def test_linear_schedule_falls_straight_to_alpha_times_the_rate() -> None:
-    from keras_curriculum.training.objectives import build_schedule
+    from keras_curriculum.objectives import build_schedule
 
     config = load_config(
         DIGITS,

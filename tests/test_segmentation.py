@@ -231,8 +231,8 @@ def _numpy_overlaps(
 
 
 def test_iou_and_dice_metrics_match_numpy_on_known_masks():
-    from keras_curriculum.training import objectives
-    from keras_curriculum.training.segmentation_report import confusion_matrix, summarize
+    from keras_curriculum import objectives
+    from keras_curriculum.reports.segmentation import confusion_matrix, summarize
 
     # A hand-checked case: foreground true at 3 pixels, predicted at 3, shared at 2.
     truth = np.array([[[0, 1], [1, 1]]])
@@ -273,8 +273,8 @@ def test_iou_and_dice_metrics_match_numpy_on_known_masks():
 
 
 def test_dice_loss_is_zero_for_a_perfect_mask_and_matches_the_formula():
-    from keras_curriculum.training import objectives
-    from keras_curriculum.training.config import LossConfig
+    from keras_curriculum import objectives
+    from keras_curriculum.config import LossConfig
 
     dice = objectives.build_loss(LossConfig(name="dice"), {"num_classes": 2})
     both = objectives.build_loss(LossConfig(name="crossentropy_dice"), {"num_classes": 2})

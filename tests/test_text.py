@@ -306,7 +306,7 @@ def text_run(tmp_path_factory):
 
 
 def test_trainer_run_and_predict_command(text_run):
-    from keras_curriculum.training.text_commands import predict_texts
+    from keras_curriculum.cli.text import predict_texts
 
     assert text_run.data.info.task == "classification"
     assert text_run.metrics["parameters"]["total"] == text_run.model.count_params()
@@ -326,7 +326,7 @@ def test_trainer_run_and_predict_command(text_run):
 
 
 def test_predict_command_rejects_a_folder_that_is_not_a_run(tmp_path, capsys):
-    from keras_curriculum.training import cli
+    from keras_curriculum import cli
 
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["predict", str(tmp_path), "a fine film"])
@@ -350,7 +350,7 @@ def test_text_configs_check_and_summarise():
 
 
 def test_attention_report_draws_the_maps(tmp_path):
-    from keras_curriculum.training.text_report import attention_report
+    from keras_curriculum.reports.attention import attention_report
 
     data = datasets.load("movie_review_polarity", size=400, batch_size=32)
     model = models.build(

@@ -26,7 +26,7 @@ NOTES_FIXTURES = {
 
 def build_from_config(path):
     from keras_curriculum import models
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
 
     config = load_config(path)
     return models.build(config.model.name, **config.model.arguments)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import CONFIGS
 
-from keras_curriculum.training.classification_report import (
+from keras_curriculum.reports.classification import (
     confusion_matrix,
     per_class_metrics,
     predicted_classes,
@@ -55,7 +55,7 @@ def test_predicted_classes_from_every_kind_of_output():
 
 
 def test_run_writes_report_and_plots(output_dir):
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
     from keras_curriculum.training.trainer import train
 
     config = load_config(

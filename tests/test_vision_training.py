@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import CONFIGS
 
-from keras_curriculum.training.config import load_config
+from keras_curriculum.training import load_config
 from keras_curriculum.training.trainer import train
 
 QUIET = [

@@ -202,7 +202,7 @@ def test_a_split_held_out_of_the_endless_stream_is_bounded(tmp_path):
 def test_trainer_runs_one_pass_of_an_endless_stream_an_epoch(tmp_path, output_dir):
     import keras
 
-    from keras_curriculum.training.config import ExperimentConfig
+    from keras_curriculum.config import ExperimentConfig
     from keras_curriculum.training.trainer import train
 
     path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 12) * 2 for i in range(60))])
@@ -275,7 +275,7 @@ def test_evaluation_reproduces_gensims_figures(gensim_lee_vectors):
 def test_word2vec_trains_on_lee_and_exports_vectors_gensim_reads(output_dir, capsys):
     from gensim.models import KeyedVectors
 
-    from keras_curriculum.training import cli
+    from keras_curriculum import cli
     from keras_curriculum.training.trainer import train
 
     config = load_yaml_config(

@@ -22,92 +22,30 @@ from typing import Any, Literal
 import numpy as np
 import tensorflow as tf
 
+from keras_curriculum.datasets.source import (
+    Arrays,
+    Data,
+    DatasetInfo,
+    Source,
+    Split,
+    preparers,
+    register_preparer,
+)
 from keras_curriculum.errors import ConfigError, CurriculumError
-from keras_curriculum.registry import Entry, Registry, check_arguments
-
-Arrays = tuple[np.ndarray, np.ndarray]
-Split = Arrays | tf.data.Dataset
-
-_registry = Registry("dataset", __name__)
-register_dataset = _registry.register
-
-
-@dataclass
-class Source:
-    """What a loader returns: unbatched splits and their description.
-
-    ``validation`` and ``test`` may be None: :func:`load` then holds out a seeded fraction of
-    ``train``. ``extras`` carries source-specific metadata that model factories may take by
-    name (a vocabulary, say).
-    """
-
-    train: Split
-    input_shape: tuple[int, ...]
-    num_classes: int | None = None
-    class_names: list[str] | None = None
-    validation: Split | None = None
-    test: Split | None = None
-    task: str = "classification"
-    standardize: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
-    # False for a stream drawn afresh each epoch (word2vec's random pairs): caching it would
-    # freeze the draws and hold the whole stream in memory.
-    cache: bool = True
-    # For an endless ``train`` stream (``repeat()``ed inside the source, so that its pipeline
-    # runs on from one epoch into the next instead of restarting): how many of its elements
-    # make one epoch. The trainer then runs that many elements' worth of steps an epoch.
-    epoch_size: int | None = None
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What the trainer and the model factories know about a loaded dataset."""
-
-    name: str
-    task: str
-    input_shape: tuple[int, ...]
-    num_classes: int | None
-    class_names: list[str] | None
-    num_examples: dict[str, int | None]
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def metadata(self) -> dict[str, Any]:
-        """The fields a model factory may take by name (``input_shape``, ``num_classes``, …)."""
-        fields = {
-            "input_shape": self.input_shape,
-            "num_classes": self.num_classes,
-            "class_names": self.class_names,
-        }
-        return {**{k: v for k, v in fields.items() if v is not None}, **self.extras}
-
-
-@dataclass
-class Data:
-    """Batched pipelines ready for ``model.fit`` / ``model.evaluate``, plus their metadata.
-
-    ``labels`` keeps each split's class labels when the targets are something else (the
-    inputs themselves, for an autoencoder), for plots that colour examples by class.
-    """
-
-    train: tf.data.Dataset
-    validation: tf.data.Dataset | None
-    test: tf.data.Dataset | None
-    info: DatasetInfo
-    batch_size: int
-    labels: dict[str, np.ndarray] = field(default_factory=dict)
+from keras_curriculum.registry import DATASETS, Entry, check_arguments
 
 
 def available() -> list[str]:
     """Names of every registered dataset (``tfds:<name>`` works for any TFDS name as well)."""
-    return _registry.available()
+    return DATASETS.available()
 
 
 def get(name: str) -> Entry:
-    return _registry.get(name)
+    return DATASETS.get(name)
 
 
 def entries() -> list[Entry]:
-    return _registry.entries()
+    return DATASETS.entries()
 
 
 def load_source(name: str, *, seed: int = 0, **options: Any) -> Source:
@@ -272,25 +210,8 @@ def _pipeline(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-# ---------------------------------------------------------------------------------------------
-# Data prepared from packages into a cache directory (never into the repository).
-
-_preparers: dict[str, Callable[[], Any]] = {}
-
-
-def register_preparer(name: str):
-    """Registers ``function()`` that materialises dataset ``name`` into :func:`cache_dir`."""
-
-    def decorator(function):
-        _preparers[name] = function
-        return function
-
-    return decorator
-
-
 def preparable() -> list[str]:
-    _registry.available()  # imports every source module, which registers its preparers
-    return sorted(_preparers)
+    return sorted(preparers)
 
 
 def prepare(name: str) -> Any:
@@ -303,7 +224,7 @@ def prepare(name: str) -> Any:
             f"dataset '{name}' needs no preparation or does not exist{did_you_mean(name, names)}"
             f" (preparable: {', '.join(names) or 'none'})"
         )
-    return _preparers[name]()
+    return preparers[name]()
 
 
 def describe(name: str) -> str:
@@ -322,6 +243,20 @@ __all__ = [
     "load_source",
     "prepare",
     "preparable",
-    "register_dataset",
     "register_preparer",
 ]
+
+
+# Every source, explicitly: importing one registers its loaders (and its preparer).
+from keras_curriculum.datasets import (  # noqa: E402
+    fashion_mnist,
+    fashion_mnist_masks,
+    mnist_5k,
+    nuclei,
+    oxford_pets,
+    shapes,
+    sklearn_sets,
+    text,
+    tfds_source,
+    word2vec_corpus,
+)

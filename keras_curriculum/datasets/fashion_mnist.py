@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset
+from keras_curriculum.datasets.source import Source
+from keras_curriculum.registry import register_dataset
 
 CLASS_NAMES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset
 from keras_curriculum.datasets.fashion_mnist import load_arrays, subsample
+from keras_curriculum.datasets.source import Source
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
 
 CLASS_NAMES = ["background", "garment"]
 

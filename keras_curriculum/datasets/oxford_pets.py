@@ -15,9 +15,10 @@ from typing import Any
 
 import tensorflow as tf
 
-from keras_curriculum.datasets import Source, register_dataset
+from keras_curriculum.datasets.source import Source
 from keras_curriculum.datasets.tfds_source import prepared_builder
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
 
 CLASS_NAMES = ["background", "pet", "border"]
 # trimap value → class id; any other value (none in the real data) counts as background

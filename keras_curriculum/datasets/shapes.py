@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset
+from keras_curriculum.datasets.source import Source
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
 
 CLASS_NAMES = ["background", "circle", "square", "triangle"]
 

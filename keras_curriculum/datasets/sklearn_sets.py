@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset
+from keras_curriculum.datasets.source import Source
+from keras_curriculum.registry import register_dataset
 
 
 def _bunch_source(bunch, *, image_shape=None, scale=1.0, standardize=False) -> Source:

@@ -29,14 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.datasets import Source, register_dataset, register_preparer
 from keras_curriculum.datasets.cache import (
     cached_path,
     not_prepared,
     read_from_package,
     write_atomically,
 )
+from keras_curriculum.datasets.source import Source, register_preparer
 from keras_curriculum.errors import ConfigError, CurriculumError
+from keras_curriculum.registry import register_dataset
 
 MR_NAME = "movie_review_polarity"
 MR_FILE = "movieReviewSnippets_GroundTruth.txt"

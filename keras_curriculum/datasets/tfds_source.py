@@ -11,7 +11,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from keras_curriculum.datasets import Source
+from keras_curriculum.datasets.source import Source
 from keras_curriculum.errors import CurriculumError
 from keras_curriculum.registry import Entry, register_prefix
 

@@ -48,14 +48,15 @@ from typing import Literal
 import numpy as np
 import tensorflow as tf
 
-from keras_curriculum.datasets import Source, register_dataset, register_preparer
 from keras_curriculum.datasets.cache import (
     cached_path,
     not_prepared,
     read_from_package,
     write_atomically,
 )
+from keras_curriculum.datasets.source import Source, register_preparer
 from keras_curriculum.errors import ConfigError, CurriculumError
+from keras_curriculum.registry import register_dataset
 
 GENSIM = "gensim==4.4.0"
 WIKI_ARCHIVE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"

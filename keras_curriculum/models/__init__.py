@@ -5,6 +5,9 @@
 ['cnn', 'mlp', ...]
 >>> model = models.build("mlp", input_shape=(8, 8, 1), num_classes=10, hidden_units=[64])
 
+Every family module is imported below by name (one line per family, as timm's
+``models/__init__`` does); a new family adds its line there.
+
 Factories take keyword arguments only and return an *uncompiled* ``keras.Model``. Parameters
 named ``input_shape``, ``num_classes`` (or any other field of the data's metadata) are filled
 in from the dataset by the trainer unless the config gives them.
@@ -15,29 +18,26 @@ the trainer.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import keras
 
-from keras_curriculum.registry import Entry, Registry, check_arguments
-
-_registry = Registry("model", __name__)
-
-register_model = _registry.register
+from keras_curriculum.registry import MODELS, Entry, check_arguments
 
 
 def available() -> list[str]:
     """Names of every registered model factory."""
-    return _registry.available()
+    return MODELS.available()
 
 
 def get(name: str) -> Entry:
     """The registry entry (factory function and one-line description) for ``name``."""
-    return _registry.get(name)
+    return MODELS.get(name)
 
 
 def entries() -> list[Entry]:
-    return _registry.entries()
+    return MODELS.entries()
 
 
 def build(name: str, *, metadata: dict[str, Any] | None = None, **kwargs: Any) -> keras.Model:
@@ -57,9 +57,26 @@ def build(name: str, *, metadata: dict[str, Any] | None = None, **kwargs: Any) -
     return entry.function(**filled, **arguments)
 
 
-def output_layer(
-    units: int, activation: str | None, name: str = "predictions"
-) -> keras.layers.Dense:
-    """The classification head. It computes in float32 even under a mixed-precision policy,
-    so softmax/sigmoid outputs and the loss stay numerically stable."""
-    return keras.layers.Dense(units, activation=activation, name=name, dtype="float32")
+def load(path: str | Path) -> keras.Model:
+    """Loads a ``model.keras`` written by this project. Importing this package registered
+    every family's Keras classes, which deserialising needs."""
+    return keras.saving.load_model(path)
+
+
+# Every family, explicitly: importing one registers its factories (and its Keras classes, so
+# a saved model.keras loads once this package is imported).
+from keras_curriculum.models import (  # noqa: E402
+    autoencoder,
+    cnn,
+    mlp,
+    perceptron,
+    resnet,
+    rnn,
+    softmax_regression,
+    transformer,
+    unet,
+    vae,
+    word2vec,
+)
+
+__all__ = ["available", "build", "entries", "get", "load"]

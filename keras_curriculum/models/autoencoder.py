@@ -36,7 +36,7 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import register_model
+from keras_curriculum.registry import register_model
 
 Architecture = Literal["dense", "conv"]
 

@@ -28,9 +28,9 @@ from typing import Literal
 
 import keras
 
-from keras_curriculum.models import output_layer, register_model
 from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.mlp import activation_layer
+from keras_curriculum.models.layers import activation_layer, output_layer
+from keras_curriculum.registry import register_model
 
 
 @dataclass

@@ -19,17 +19,9 @@ from collections.abc import Sequence
 
 import keras
 
-from keras_curriculum.models import output_layer, register_model
 from keras_curriculum.models.augmentation import Augmentation, augment
-
-LEAKY_RELU_SLOPE = 0.01  # the notes' α for f(z) = max(αz, z)
-
-
-def activation_layer(activation: str, name: str) -> keras.layers.Layer:
-    """The activation as a layer; ``leaky_relu`` with the notes' slope 0.01."""
-    if activation == "leaky_relu":
-        return keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, name=name)
-    return keras.layers.Activation(activation, name=name)
+from keras_curriculum.models.layers import activation_layer, output_layer
+from keras_curriculum.registry import register_model
 
 
 def dense_block(

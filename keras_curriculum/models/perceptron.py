@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-from keras_curriculum.models import register_model
+from keras_curriculum.registry import register_model
 
 
 @keras.saving.register_keras_serializable(package="keras_curriculum")

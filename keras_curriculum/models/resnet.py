@@ -34,8 +34,9 @@ from typing import Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import output_layer, register_model
 from keras_curriculum.models.augmentation import Augmentation, augment
+from keras_curriculum.models.layers import output_layer
+from keras_curriculum.registry import register_model
 
 
 def conv_bn(

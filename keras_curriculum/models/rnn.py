@@ -31,13 +31,13 @@ from typing import Any, Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import register_model
-from keras_curriculum.models._text import (
+from keras_curriculum.models.text import (
     classification_head,
     set_embedding_weights,
     text_inputs,
     token_embedding,
 )
+from keras_curriculum.registry import register_model
 
 CELLS = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 

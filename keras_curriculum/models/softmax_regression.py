@@ -19,7 +19,7 @@ from typing import Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import register_model
+from keras_curriculum.registry import register_model
 
 
 @register_model("softmax_regression")

@@ -33,14 +33,14 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import register_model
-from keras_curriculum.models._text import (
+from keras_curriculum.models.text import (
     VECTORIZER,
     classification_head,
     set_embedding_weights,
     text_inputs,
     token_embedding,
 )
+from keras_curriculum.registry import register_model
 
 
 @keras.saving.register_keras_serializable(package="keras_curriculum")

@@ -30,7 +30,7 @@ from typing import Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import register_model
+from keras_curriculum.registry import register_model
 
 Upsampling = Literal["transpose", "upsample"]
 

@@ -41,7 +41,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_curriculum.models import register_model
 from keras_curriculum.models.autoencoder import (
     Architecture,
     build_decoder,
@@ -49,6 +48,7 @@ from keras_curriculum.models.autoencoder import (
     encoder_features,
     predict_in_batches,
 )
+from keras_curriculum.registry import register_model
 
 Likelihood = Literal["bernoulli", "gaussian"]
 LOG_2PI = math.log(2.0 * math.pi)

@@ -27,7 +27,7 @@ from typing import Literal
 import keras
 from keras import ops
 
-from keras_curriculum.models import register_model
+from keras_curriculum.registry import register_model
 
 
 def word_tables(vocabulary_size: int, embedding_dim: int) -> tuple[keras.layers.Layer, ...]:

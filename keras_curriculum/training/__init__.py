@@ -1,24 +1,12 @@
-"""Training: the config schema, the shared trainer, run directories and the CLI.
+"""Training: the shared trainer, run directories and the runtime (precision, distribution,
+seeding).
 
-Imported lazily, so the command line can start (and report a bad config) before TensorFlow
-loads.
+>>> import keras_curriculum as kc
+>>> config = kc.load_config("configs/mlp_digits.yaml", ["training.epochs=3"])   # doctest: +SKIP
+>>> result = kc.train(config)                                                   # doctest: +SKIP
 """
 
-import importlib
+from keras_curriculum.training.checks import check_config, load_config
+from keras_curriculum.training.trainer import RunResult, evaluate, prepare, train
 
-_EXPORTS = {
-    "ExperimentConfig": "config",
-    "load_config": "config",
-    "RunResult": "trainer",
-    "evaluate": "trainer",
-    "prepare": "trainer",
-    "train": "trainer",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(name)
+__all__ = ["RunResult", "check_config", "evaluate", "load_config", "prepare", "train"]

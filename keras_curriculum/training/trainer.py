@@ -19,10 +19,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from keras_curriculum import datasets, models
+from keras_curriculum import datasets, models, objectives, reports
+from keras_curriculum.config import ExperimentConfig, to_yaml
 from keras_curriculum.errors import CurriculumError
-from keras_curriculum.training import objectives, plots, reports, rundir, runtime
-from keras_curriculum.training.config import ExperimentConfig, load_config, to_yaml
+from keras_curriculum.reports import plots
+from keras_curriculum.training import rundir, runtime
+from keras_curriculum.training.checks import load_config
 
 
 @dataclass
@@ -292,9 +294,7 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     setup_data = load_data(config)
     if setup_data.test is None:
         raise CurriculumError(f"{run_dir}: the dataset '{config.data.name}' has no test split")
-    models.available()  # registers the zoo's custom layers before deserialising
-    objectives.import_objective_modules()  # and the project's losses and metrics
-    model = keras.saving.load_model(run_dir / "model.keras")
+    model = models.load(run_dir / "model.keras")
     return {
         k: float(v) for k, v in model.evaluate(setup_data.test, return_dict=True, verbose=0).items()
     }

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from keras_curriculum.cli import text, word2vec
 from keras_curriculum.errors import CurriculumError
 
 EXIT_BAD_INPUT = 2
@@ -94,7 +95,8 @@ def train_parser() -> argparse.ArgumentParser:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from keras_curriculum.training.config import load_config, to_yaml
+    from keras_curriculum.config import to_yaml
+    from keras_curriculum.training import load_config
 
     if args.resume:
         from keras_curriculum.training import rundir
@@ -108,7 +110,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.print_config:
         print(to_yaml(config), end="")
         return 0
-    from keras_curriculum.training.trainer import train
+    from keras_curriculum.training import train
 
     result = train(config, output_dir=args.output_dir, resume=args.resume)
     print(result.summary_line())
@@ -126,7 +128,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from keras_curriculum import datasets, models
-    from keras_curriculum.training.config import read_yaml
+    from keras_curriculum.config import read_yaml
 
     print("models:")
     for entry in models.entries():
@@ -149,7 +151,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from keras_curriculum import datasets, models
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
 
     config = load_config(args.config, args.overrides)
     source = datasets.load(
@@ -166,7 +168,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from keras_curriculum.training.trainer import evaluate
+    from keras_curriculum.training import evaluate
 
     metrics = evaluate(args.run_dir)
     print(json.dumps({"test": metrics}, indent=2))
@@ -174,7 +176,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from keras_curriculum.training.config import json_schema
+    from keras_curriculum.config import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
@@ -234,43 +236,13 @@ def main_parser() -> argparse.ArgumentParser:
     q.add_argument("--debug", action="store_true")
     q.set_defaults(function=_data)
 
-    _import_command_modules()
-    for name, (help_text, configure, handler) in sorted(_commands.items()):
+    # Commands of one topic live in their own module, each listing its COMMANDS.
+    for name, help_text, configure, handler in (*text.COMMANDS, *word2vec.COMMANDS):
         p = commands.add_parser(name, help=help_text)
         configure(p)
         p.add_argument("--debug", action="store_true")
         p.set_defaults(function=handler)
     return parser
-
-
-# Subcommands that belong to one topic (predict, neighbours, …) live in modules named
-# keras_curriculum/training/*_commands.py and register here.
-_commands: dict[
-    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-] = {}
-
-
-def register_command(
-    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]
-):
-    """Decorator for ``handler(args) -> int``; ``configure(parser)`` adds its arguments."""
-
-    def decorator(handler):
-        _commands[name] = (help_text, configure, handler)
-        return handler
-
-    return decorator
-
-
-def _import_command_modules() -> None:
-    import importlib
-    import pkgutil
-
-    import keras_curriculum.training as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.endswith("_commands"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,14 +24,12 @@ from typing import Any
 import matplotlib
 import numpy as np
 
-from keras_curriculum.training import plots
-from keras_curriculum.training.reports import register_report
+import keras_curriculum.reports.plots as plots
 
 GRID_EXAMPLES = 10
 MANIFOLD_SIZE = 15
 
 
-@register_report("reconstruction")
 def reconstruction_report(model, data, run_dir: Path) -> dict[str, Any]:
     x = np.concatenate([np.asarray(batch[0]) for batch in data.test])
     x_hat = reconstruct(model, x)

@@ -16,13 +16,14 @@ Every error names the file and the full field path, e.g.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from keras_curriculum.errors import ConfigError, did_you_mean
+from keras_curriculum.errors import ConfigError, describe_validation_error
 
 
 class Section(BaseModel):
@@ -308,12 +309,13 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
     *,
     data: dict[str, Any] | None = None,
-    check_arguments: bool = True,
+    check: Callable[[ExperimentConfig], None] | None = None,
 ) -> ExperimentConfig:
     """Reads, merges, overrides and validates a config file (or an in-memory ``data`` dict).
 
-    With ``check_arguments`` the model's and loader's keyword arguments are checked against
-    their signatures too, so no config error waits until after training has started.
+    This module knows the schema only; ``check`` (``keras_curriculum.training.check_config``
+    when called through :func:`keras_curriculum.load_config`) looks the names up in the
+    registries, and its :class:`ConfigError` is reported with the file like any other.
     """
     source = str(path) if path is not None else None
     try:
@@ -321,8 +323,8 @@ def load_config(
         for assignment in overrides:
             raw = apply_override(raw, assignment)
         config = validate(raw)
-        if check_arguments:
-            check_factory_arguments(config)
+        if check is not None:
+            check(config)
     except ConfigError as error:
         raise error.with_source(source) from None
     return config
@@ -334,111 +336,6 @@ def validate(raw: dict[str, Any]) -> ExperimentConfig:
     except ValidationError as error:
         location, message = describe_validation_error(error.errors()[0], ExperimentConfig)
         raise ConfigError(location, message) from None
-
-
-def check_factory_arguments(config: ExperimentConfig) -> None:
-    """Checks ``model.*`` and ``data.*`` keyword arguments against the registered functions."""
-    from keras_curriculum import datasets, models
-    from keras_curriculum.errors import CurriculumError
-    from keras_curriculum.registry import check_arguments
-
-    try:
-        loader = datasets.get(config.data.name)
-    except CurriculumError as error:
-        raise ConfigError("data.name", str(error)) from None
-    check_arguments(loader.function, config.data.options, field="data", provided={"seed"})
-    try:
-        factory = models.get(config.model.name)
-    except CurriculumError as error:
-        raise ConfigError("model.name", str(error)) from None
-    # Metadata fields (input_shape, num_classes, …) come from the dataset unless given.
-    check_arguments(
-        factory.function,
-        config.model.arguments,
-        field="model",
-        provided=set(factory.parameters),
-    )
-    from keras_curriculum.training import objectives
-
-    objectives.check_names(config.training.loss, config.training.metrics)
-
-
-_EXPECTED = {
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "int_parsing": "expected an integer",
-    "int_type": "expected an integer",
-    "int_from_float": "expected an integer",
-    "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false",
-    "string_type": "expected a string",
-    "list_type": "expected a list",
-    "sequence_str": "expected a list",
-    "iterable_type": "expected a list",
-    "tuple_type": "expected a list",
-    "dict_type": "expected a mapping",
-    "model_type": "expected a mapping",
-    "model_attributes_type": "expected a mapping",
-    "dataclass_type": "expected a mapping",
-    "dataclass_exact_type": "expected a mapping",
-}
-
-
-def describe_validation_error(
-    error: dict[str, Any], model: type[BaseModel] | None = None
-) -> tuple[str, str]:
-    """Turns one pydantic error into (dotted field path, one-line message)."""
-    location = [str(part) for part in error["loc"] if not _is_union_tag(part)]
-    path = ".".join(location)
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        choices = _field_names(model, location[:-1]) if model else []
-        return path, f"unknown key{did_you_mean(location[-1], choices)}"
-    if kind == "missing":
-        return path, "missing required field"
-    if kind in _EXPECTED:
-        return path, f"{_EXPECTED[kind]}, got {_show(value)}"
-    if kind in ("literal_error", "enum"):
-        expected = error.get("ctx", {}).get("expected", "")
-        return path, f"expected one of {expected}, got {_show(value)}"
-    message = error["msg"]
-    message = message.removeprefix("Value error, ")
-    return path, f"{message[0].lower()}{message[1:]}, got {_show(value)}"
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic inserts the union member's type name (e.g. 'int', 'tuple[int,int]') in the path.
-    return isinstance(part, str) and (
-        part in {"int", "float", "str", "bool", "none", "list", "dict"}
-        or "[" in part
-        or part.startswith(("function-", "literal", "ConvBlock", "is-instance"))
-    )
-
-
-def _field_names(model: type[BaseModel], location: list[str]) -> list[str]:
-    current: Any = model
-    for part in location:
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        current = next(
-            (
-                a
-                for a in getattr(annotation, "__args__", (annotation,))
-                if hasattr(a, "model_fields")
-            ),
-            None,
-        )
-        if current is None:
-            return []
-    return list(getattr(current, "model_fields", {}))
 
 
 def to_yaml(config: ExperimentConfig) -> str:

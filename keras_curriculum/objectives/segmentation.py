@@ -28,8 +28,6 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-from keras_curriculum.training.objectives import register_loss, register_metric
-
 
 def predicted_classes(y_pred, threshold: float = 0.5):
     """Class ids from a prediction: argmax of a softmax, or sigmoid > threshold for one channel."""
@@ -105,19 +103,16 @@ def _foreground(num_classes: int) -> list[int]:
     return list(range(1, num_classes)) if num_classes > 1 else [0]
 
 
-@register_metric("mean_iou")
 def mean_iou(num_classes: int) -> SegmentationOverlap:
     return SegmentationOverlap(num_classes, kind="iou", name="mean_iou")
 
 
-@register_metric("foreground_iou")
 def foreground_iou(num_classes: int) -> SegmentationOverlap:
     return SegmentationOverlap(
         num_classes, _foreground(num_classes), kind="iou", name="foreground_iou"
     )
 
 
-@register_metric("foreground_dice")
 def foreground_dice(num_classes: int) -> SegmentationOverlap:
     return SegmentationOverlap(
         num_classes, _foreground(num_classes), kind="dice", name="foreground_dice"
@@ -164,11 +159,9 @@ class DiceLoss(keras.losses.Loss):
         }
 
 
-@register_loss("dice")
 def dice_loss() -> DiceLoss:
     return DiceLoss(name="dice")
 
 
-@register_loss("crossentropy_dice")
 def crossentropy_dice_loss() -> DiceLoss:
     return DiceLoss(crossentropy_weight=1.0, name="crossentropy_dice")

@@ -1,7 +1,8 @@
 """What attention looks at: heat maps of a text Transformer's attention for test sentences.
 
 Runs after the test evaluation of every classification run, but only does something for a model
-that takes raw strings and has self-attention layers (``transformer_classifier``): it draws
+that provides ``attention_maps`` (``transformer_classifier``; see ``keras_curriculum.reports``):
+it draws
 ``plots/attention.png``, one row per sentence and one panel per head of the last block; cell
 (q, k) is how much token q attends to token k (each row sums to 1, padding is left out).
 """
@@ -14,8 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_curriculum.training import plots
-from keras_curriculum.training.reports import register_report
+import keras_curriculum.reports.plots as plots
 
 
 def plot_attention(
@@ -53,17 +53,13 @@ def _test_sentences(data, count: int) -> list[str]:
     return []
 
 
-@register_report("classification")
 def attention_report(model: keras.Model, data, run_dir: Path) -> dict[str, Any]:
-    has_attention = any(
-        isinstance(layer, keras.layers.MultiHeadAttention) for layer in model.layers
-    )
-    if not has_attention or model.inputs[0].dtype != "string":
+    attention_maps = getattr(model, "attention_maps", None)
+    if not callable(attention_maps):
         return {}
-    from keras_curriculum.models.transformer import attention_weights
-
-    maps = [attention_weights(model, sentence).trimmed() for sentence in _test_sentences(data, 3)]
-    maps = [(tokens, weights) for tokens, weights in maps if tokens]
+    maps = [
+        (tokens, weights) for tokens, weights in attention_maps(_test_sentences(data, 3)) if tokens
+    ]
     if not maps:
         return {}
     path = plot_attention(maps, run_dir / "plots" / "attention.png")

@@ -20,8 +20,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 
-from keras_curriculum.training import plots
-from keras_curriculum.training.reports import register_report
+import keras_curriculum.reports.plots as plots
 
 EXAMPLES = 4
 
@@ -78,7 +77,6 @@ def summarize(confusion: np.ndarray, class_names: list[str]) -> dict[str, Any]:
     }
 
 
-@register_report("segmentation")
 def segmentation_report(model, data, run_dir: Path) -> dict[str, Any]:
     num_classes = data.info.num_classes
     class_names = data.info.class_names or [str(c) for c in range(num_classes)]

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models import output_layer
+from keras_curriculum.models.layers import output_layer
 
 VECTORIZER = "vectorizer"
 EMBEDDING = "token_embedding"

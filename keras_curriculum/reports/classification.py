@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_curriculum.training import plots
-from keras_curriculum.training.reports import register_report
+import keras_curriculum.reports.plots as plots
 
 MAX_MISCLASSIFIED = 25
 
@@ -153,7 +152,6 @@ def is_image(input_shape: tuple[int, ...]) -> bool:
     return len(input_shape) == 2 or (len(input_shape) == 3 and input_shape[-1] in (1, 3, 4))
 
 
-@register_report("classification")
 def classification_report(model, data, run_dir: Path) -> dict[str, Any]:
     """Confusion matrix and per-class/macro precision, recall, F1 on the test split, with plots."""
     info = data.info

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from keras_curriculum.errors import CurriculumError
-from keras_curriculum.training.cli import register_command
 
 
 def predict_texts(
@@ -33,7 +32,6 @@ def predict_texts(
 
 def load_text_model(run_dir: Path):
     """The run's model.keras, checked to take raw strings."""
-    import keras
 
     from keras_curriculum import models
     from keras_curriculum.training import rundir
@@ -42,8 +40,7 @@ def load_text_model(run_dir: Path):
     path = run_dir / "model.keras"
     if not path.exists():
         raise CurriculumError(f"{run_dir} has no model.keras (the run did not finish)")
-    models.available()  # registers the zoo's custom layers before deserialising
-    model = keras.saving.load_model(path)
+    model = models.load(path)
     if model.inputs[0].dtype != "string":
         raise CurriculumError(
             f"{run_dir}: the model takes {model.inputs[0].dtype} inputs, not text"
@@ -54,7 +51,7 @@ def load_text_model(run_dir: Path):
 def run_class_names(run_dir: Path) -> list[str] | None:
     """The class names of the run's dataset (None when the dataset cannot be loaded here)."""
     from keras_curriculum import datasets
-    from keras_curriculum.training.config import load_config
+    from keras_curriculum.training import load_config
 
     try:
         config = load_config(run_dir / "config.yaml", check_arguments=False)
@@ -69,7 +66,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="sentences to classify")
 
 
-@register_command("predict", "classify sentences with a finished text run", _configure)
 def predict(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     model = load_text_model(run_dir)
@@ -78,3 +74,9 @@ def predict(args: argparse.Namespace) -> int:
     ):
         print(f"{label}\t{probability:.4f}\t{text}")
     return 0
+
+
+# (name, help, add_arguments(parser), handler(args) -> exit status)
+COMMANDS = [
+    ("predict", "classify sentences with a finished text run", _configure, predict),
+]

@@ -11,7 +11,6 @@ import argparse
 from pathlib import Path
 
 from keras_curriculum.errors import CurriculumError
-from keras_curriculum.training.cli import register_command
 
 
 def run_vectors(run_dir: str):
@@ -38,7 +37,6 @@ def _neighbours_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=10, help="how many neighbours (default 10)")
 
 
-@register_command("neighbours", "nearest words (cosine) in a word2vec run", _neighbours_arguments)
 def neighbours(args: argparse.Namespace) -> int:
     print_matches(run_vectors(args.run_dir), [args.word.lower()], [], args.top)
     return 0
@@ -52,10 +50,19 @@ def _analogy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=5, help="how many answers (default 5)")
 
 
-@register_command(
-    "analogy", "A − B + C in a word2vec run (king man woman → queen?)", _analogy_arguments
-)
 def analogy(args: argparse.Namespace) -> int:
     a, b, c = (w.lower() for w in args.words)
     print_matches(run_vectors(args.run_dir), [a, c], [b], args.top)
     return 0
+
+
+# (name, help, add_arguments(parser), handler(args) -> exit status)
+COMMANDS = [
+    ("neighbours", "nearest words (cosine) in a word2vec run", _neighbours_arguments, neighbours),
+    (
+        "analogy",
+        "A − B + C in a word2vec run (king man woman → queen?)",
+        _analogy_arguments,
+        analogy,
+    ),
+]

@@ -19,16 +19,15 @@ import keras
 
 from keras_curriculum.datasets.cache import cached_path
 from keras_curriculum.evaluation import word_vectors as wv
-from keras_curriculum.training.reports import register_report
 
 WORDSIM353 = ("wordsim353", "wordsim353.tsv")
 ANALOGIES = ("questions_words", "questions-words.txt")
 
 
 def trained_vectors(model: keras.Model, vocabulary: list[str]) -> wv.WordVectors:
-    """The model's ``word_vectors`` table without the padding row 0."""
-    table = keras.ops.convert_to_numpy(model.get_layer("word_vectors").embeddings)
-    return wv.WordVectors(list(vocabulary[1:]), table[1:])
+    """The model's word vectors (``word_embeddings``, see ``keras_curriculum.reports``)."""
+    words, table = model.word_embeddings(vocabulary)
+    return wv.WordVectors(list(words), table)
 
 
 def evaluate(vectors: wv.WordVectors) -> dict[str, Any]:
@@ -47,7 +46,6 @@ def evaluate(vectors: wv.WordVectors) -> dict[str, Any]:
     return results
 
 
-@register_report("word_embedding")
 def embedding_report(model: keras.Model, data, run_dir: Path) -> dict[str, Any]:
     vectors = trained_vectors(model, data.info.extras["vocabulary"])
     wv.save_word2vec_format(Path(run_dir) / "vectors.txt", vectors)

@@ -1,7 +1,7 @@
 """Optimizers, learning-rate schedules, losses and metrics, built from the config.
 
-Project-specific losses and metrics (a Dice loss, a per-class IoU) register here by name;
-their factories may take any field of the data's metadata (``num_classes``, …) by name.
+Project-specific losses and metrics (a Dice loss, a per-class IoU) live in this package's
+modules, one per task (``segmentation.py``), and are listed by config name below.
 """
 
 from __future__ import annotations
@@ -13,39 +13,21 @@ from typing import Any
 
 import keras
 
+from keras_curriculum.config import LossConfig, OptimizerConfig, ScheduleConfig
 from keras_curriculum.errors import ConfigError, did_you_mean
-from keras_curriculum.training.config import LossConfig, OptimizerConfig, ScheduleConfig
+from keras_curriculum.objectives import segmentation
 
-_losses: dict[str, Callable[..., Any]] = {}
-_metrics: dict[str, Callable[..., Any]] = {}
-
-
-def register_loss(name: str):
-    def decorator(factory):
-        _losses[name] = factory
-        return factory
-
-    return decorator
-
-
-def register_metric(name: str):
-    def decorator(factory):
-        _metrics[name] = factory
-        return factory
-
-    return decorator
-
-
-def import_objective_modules() -> None:
-    """Imports ``training/*_objectives.py``, whose losses and metrics register on import."""
-    import importlib
-    import pkgutil
-
-    import keras_curriculum.training as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.endswith("_objectives"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+# The project's own losses and metrics by config name; their factories may take fields of the
+# data's metadata (``num_classes``, …) by name. A new one is one line here.
+_losses: dict[str, Callable[..., Any]] = {
+    "dice": segmentation.dice_loss,
+    "crossentropy_dice": segmentation.crossentropy_dice_loss,
+}
+_metrics: dict[str, Callable[..., Any]] = {
+    "mean_iou": segmentation.mean_iou,
+    "foreground_iou": segmentation.foreground_iou,
+    "foreground_dice": segmentation.foreground_dice,
+}
 
 
 def _call_with_metadata(factory: Callable[..., Any], metadata: dict[str, Any], **kwargs: Any):
@@ -108,7 +90,6 @@ def _camel(name: str) -> str:
 def build_loss(config: LossConfig | None, metadata: dict[str, Any]):
     if config is None:
         return None
-    import_objective_modules()
     options = {
         k: v
         for k, v in (
@@ -143,21 +124,15 @@ def _is_keras_metric(name: str) -> bool:
     """Whether ``compile`` knows the metric ``name``, looked up without creating the metric:
     a metric object creates variables, which starts TensorFlow's runtime, and a
     MultiWorkerMirroredStrategy can only be created before that."""
-    if name in ("accuracy", "acc", "crossentropy", "ce"):  # compile's own aliases
-        return True
-    try:
-        from keras.src.metrics import ALL_OBJECTS_DICT  # the table keras.metrics.get reads
-    except ImportError:  # pragma: no cover - a Keras without that table
-        try:
-            keras.metrics.get(name)
-        except ValueError:
-            return False
-        return True
-    return name in ALL_OBJECTS_DICT
+    if name in ("accuracy", "acc", "crossentropy", "ce", "mse", "mae", "mape", "msle"):
+        return True  # compile's and Keras' own aliases
+    # keras.metrics exports each metric's function (snake_case) and class (CamelCase) by name.
+    public = {n.lower() for n in dir(keras.metrics) if not n.startswith("_")}
+    public -= {"get", "serialize", "deserialize", "metric", "meanmetricwrapper"}
+    return name.lower() in public or name.replace("_", "").lower() in public
 
 
 def build_metrics(names: list[str], metadata: dict[str, Any]) -> list[Any]:
-    import_objective_modules()
     metrics = []
     for index, name in enumerate(names):
         if name in _metrics:
@@ -181,7 +156,6 @@ def check_names(loss: LossConfig | None, metrics: list[str]) -> None:
     """Checks loss and metric names (and Keras loss options) without the data's metadata, so
     ``load_config`` reports a typo before anything is built. Project objectives, whose
     factories may need metadata, are only looked up by name."""
-    import_objective_modules()
     if loss is not None and loss.name not in _losses:
         build_loss(loss, {})
     for index, name in enumerate(metrics):

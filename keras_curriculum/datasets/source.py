@@ -1,0 +1,100 @@
+"""What a dataset loader returns (:class:`Source`), what :func:`keras_curriculum.datasets.load`
+makes of it (:class:`Data`, :class:`DatasetInfo`), and the registry of datasets that are
+prepared from packages into the cache.
+
+Source modules import this module and :func:`keras_curriculum.registry.register_dataset`;
+``datasets/__init__`` imports every source module by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+Arrays = tuple[np.ndarray, np.ndarray]
+Split = Arrays | tf.data.Dataset
+
+
+@dataclass
+class Source:
+    """What a loader returns: unbatched splits and their description.
+
+    ``validation`` and ``test`` may be None: :func:`load` then holds out a seeded fraction of
+    ``train``. ``extras`` carries source-specific metadata that model factories may take by
+    name (a vocabulary, say).
+    """
+
+    train: Split
+    input_shape: tuple[int, ...]
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    validation: Split | None = None
+    test: Split | None = None
+    task: str = "classification"
+    standardize: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+    # False for a stream drawn afresh each epoch (word2vec's random pairs): caching it would
+    # freeze the draws and hold the whole stream in memory.
+    cache: bool = True
+    # For an endless ``train`` stream (``repeat()``ed inside the source, so that its pipeline
+    # runs on from one epoch into the next instead of restarting): how many of its elements
+    # make one epoch. The trainer then runs that many elements' worth of steps an epoch.
+    epoch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the trainer and the model factories know about a loaded dataset."""
+
+    name: str
+    task: str
+    input_shape: tuple[int, ...]
+    num_classes: int | None
+    class_names: list[str] | None
+    num_examples: dict[str, int | None]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """The fields a model factory may take by name (``input_shape``, ``num_classes``, …)."""
+        fields = {
+            "input_shape": self.input_shape,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+        }
+        return {**{k: v for k, v in fields.items() if v is not None}, **self.extras}
+
+
+@dataclass
+class Data:
+    """Batched pipelines ready for ``model.fit`` / ``model.evaluate``, plus their metadata.
+
+    ``labels`` keeps each split's class labels when the targets are something else (the
+    inputs themselves, for an autoencoder), for plots that colour examples by class.
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset | None
+    test: tf.data.Dataset | None
+    info: DatasetInfo
+    batch_size: int
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data prepared from packages into a cache directory (never into the repository).
+
+preparers: dict[str, Callable[[], Any]] = {}
+
+
+def register_preparer(name: str):
+    """Registers ``function()`` that materialises dataset ``name`` into :func:`cache_dir`."""
+
+    def decorator(function):
+        preparers[name] = function
+        return function
+
+    return decorator

@@ -1,0 +1,56 @@
+"""What the trainer adds to ``metrics.json`` and ``plots/`` after the test evaluation.
+
+Reports are chosen by the data's task (``classification``, ``segmentation``,
+``reconstruction``, ``word_embedding``), never by model name; :data:`REPORTS` lists them. A
+report is ``function(model, data, run_dir) -> dict``; its dict is merged into ``metrics.json``.
+
+What a report needs from a model beyond ``model(x)`` it asks through this small interface,
+never by importing a model module or looking a layer up by name. A model class provides
+whichever methods apply to it:
+
+``curriculum_report(data, run_dir) -> dict``
+    Figures only the model can compute (a VAE's importance-sampled likelihood); merged in.
+``attention_maps(inputs) -> list[(tokens, weights)]``
+    For each input (a raw sentence for a text model), its tokens without padding and the
+    self-attention weights ``(blocks, heads, T, T)``, each row summing to 1
+    (``plots/attention.png``).
+``word_embeddings(vocabulary) -> (words, table)``
+    The learned word vectors, one row per word of ``words`` (``vectors.txt`` and the
+    word-similarity and analogy scores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from keras_curriculum.reports import (
+    attention,
+    classification,
+    embeddings,
+    reconstruction,
+    segmentation,
+)
+
+Report = Callable[..., dict[str, Any]]
+
+REPORTS: dict[str, list[Report]] = {
+    "classification": [classification.classification_report, attention.attention_report],
+    "segmentation": [segmentation.segmentation_report],
+    "reconstruction": [reconstruction.reconstruction_report],
+    "word_embedding": [embeddings.embedding_report],
+}
+
+
+def run_reports(model, data, run_dir: Path) -> dict[str, Any]:
+    """Every report of the data's task, then the model's own ``curriculum_report``."""
+    results: dict[str, Any] = {}
+    if data.test is None:
+        return results
+    for report in REPORTS.get(data.info.task, []):
+        results.update(report(model, data, run_dir) or {})
+    own = getattr(model, "curriculum_report", None)
+    if callable(own):
+        results.update(own(data, run_dir) or {})
+    return results
