@@ -68,6 +68,8 @@ def load(path: str | Path) -> keras.Model:
 from keras_curriculum.models import (  # noqa: E402
     autoencoder,
     cnn,
+    densenet,
+    inception,
     mlp,
     perceptron,
     resnet,
@@ -76,6 +78,7 @@ from keras_curriculum.models import (  # noqa: E402
     transformer,
     unet,
     vae,
+    vgg,
     word2vec,
 )
 
