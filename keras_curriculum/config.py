@@ -16,14 +16,33 @@ Every error names the file and the full field path, e.g.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from keras_curriculum.errors import ConfigError, describe_validation_error
+
+# Integers are strict: YAML's `true` is not 1 epoch, and 2.5 is not 2.
+Int = Annotated[int, Strict()]
+
+# Bounds on what one config file may cost to read: its size, its nesting and how far its
+# aliases expand (nine levels of nine aliases are 9⁹ nodes built from a 1 kB file).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED_NODES = 200_000
+RUN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class Section(BaseModel):
@@ -52,7 +71,7 @@ class DataConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(description="Registered dataset, or 'tfds:<name>' for TensorFlow Datasets.")
-    batch_size: int = Field(32, gt=0, description="Examples per training step.")
+    batch_size: Int = Field(32, gt=0, description="Examples per training step.")
     validation_split: float = Field(
         0.1,
         ge=0,
@@ -68,7 +87,7 @@ class DataConfig(BaseModel):
     targets: Literal["labels", "inputs"] = Field(
         "labels", description="'inputs' makes the targets the inputs themselves (autoencoders)."
     )
-    shuffle_buffer: int | None = Field(
+    shuffle_buffer: Int | None = Field(
         None,
         gt=0,
         description="Shuffle buffer size; default: the whole training split (or 10,000 for streams).",
@@ -129,7 +148,7 @@ class LossConfig(Section):
 
 class EarlyStoppingConfig(Section):
     monitor: str = "val_loss"
-    patience: int = Field(5, ge=0)
+    patience: Int = Field(5, ge=0)
     min_delta: float = 0.0
     restore_best_weights: bool = True
 
@@ -137,12 +156,12 @@ class EarlyStoppingConfig(Section):
 class ReduceLROnPlateauConfig(Section):
     monitor: str = "val_loss"
     factor: float = Field(0.1, gt=0, lt=1)
-    patience: int = Field(5, ge=0)
+    patience: Int = Field(5, ge=0)
     min_lr: float = 0.0
 
 
 class TensorBoardConfig(Section):
-    histogram_freq: int = Field(0, ge=0)
+    histogram_freq: Int = Field(0, ge=0)
     update_freq: Literal["epoch", "batch"] | int = "epoch"
     profile_batch: int | tuple[int, int] = 0
 
@@ -175,7 +194,7 @@ class CallbacksConfig(Section):
 
 
 class TrainingConfig(Section):
-    epochs: int = Field(10, gt=0)
+    epochs: Int = Field(10, gt=0)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     loss: LossConfig | None = Field(
         default_factory=lambda: LossConfig(name="sparse_categorical_crossentropy"),
@@ -194,7 +213,7 @@ class TrainingConfig(Section):
         False, description="Enable TensorFlow op determinism (same seed → same history)."
     )
     jit_compile: bool | Literal["auto"] = "auto"
-    steps_per_execution: int = Field(1, gt=0)
+    steps_per_execution: Int = Field(1, gt=0)
     verbose: Literal[0, 1, 2] = Field(
         1, description="Keras progress output: 0 silent, 1 bar, 2 one line per epoch."
     )
@@ -213,7 +232,7 @@ class ExperimentConfig(Section):
     """One experiment: what to build, what to train it on, and how."""
 
     name: str = Field(description="Run name; runs go to OUTPUT_DIR/<name>/<timestamp>/.")
-    seed: int = Field(0, description="Seeds Python, NumPy, TensorFlow and Keras.")
+    seed: Int = Field(0, description="Seeds Python, NumPy, TensorFlow and Keras.")
     model: ModelConfig
     data: DataConfig
     training: TrainingConfig = Field(default_factory=TrainingConfig)
@@ -222,22 +241,109 @@ class ExperimentConfig(Section):
         str, Field(description="Free text shown by `keras-curriculum list`.")
     ] = ""
 
+    @field_validator("name")
+    @classmethod
+    def _one_folder_name(cls, name: str) -> str:
+        # The name becomes a folder under output_dir: a path in it would put the run elsewhere.
+        if not RUN_NAME.fullmatch(name) or set(name) == {"."}:
+            raise ValueError(
+                "expected one folder name of letters, digits, '.', '_' or '-'"
+                " (no '/', not '..', not empty)"
+            )
+        return name
+
 
 # ---------------------------------------------------------------------------------------------
 # Loading: YAML → dict (extends, overrides) → ExperimentConfig.
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with the nesting depth and the aliases' expanded size bounded.
+
+    PyYAML builds an alias as a reference to its anchor's object, so a small file can stand
+    for an enormous tree that only the validation or a copy would expand; this loader counts
+    every node as it would be expanded and stops at :data:`MAX_EXPANDED_NODES`. Depth is
+    bounded before Python's recursion limit, which the composer would otherwise hit, and in
+    the scanner, whose cost grows with the square of the depth of ``[``/``{`` nesting.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}  # id(anchored node) -> its expanded size
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            node = super().compose_node(parent, index)
+            self._count(self._sizes.get(id(node), 1), anchor)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooLarge(self._too_deep(self.peek_event().start_mark))
+        before = self._expanded
+        self._count(1, None)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._sizes[id(node)] = self._expanded - before
+        return node
+
+    def fetch_flow_collection_start(self, TokenClass):
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooLarge(self._too_deep(self.get_mark()))
+        super().fetch_flow_collection_start(TokenClass)
+
+    def _too_deep(self, mark) -> str:
+        return f"line {mark.line + 1}: nested more than {MAX_DEPTH} levels deep"
+
+    def _count(self, nodes: int, anchor: str | None) -> None:
+        self._expanded += nodes
+        if self._expanded > MAX_EXPANDED_NODES:
+            through = f" (through the alias *{anchor})" if anchor else ""
+            raise _TooLarge(f"expands to more than {MAX_EXPANDED_NODES:,} values{through}")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def parse_yaml(text: str) -> Any:
+    """Parses YAML text with :class:`_BoundedLoader`; raises ``yaml.YAMLError``, or
+    :class:`ConfigError` (no field) for a document too deep or too large."""
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except _TooLarge as error:
+        raise ConfigError(None, f"YAML {error}") from None
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # bounded: /dev/zero never ends
     except FileNotFoundError:
         raise ConfigError(None, "no such file", source=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+    except (IsADirectoryError, PermissionError) as error:
         raise ConfigError(
             None, f"cannot read file ({error.__class__.__name__})", source=str(path)
         ) from None
+    except OSError as error:
+        raise ConfigError(None, f"cannot read file ({error.strerror})", source=str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            None, f"file is larger than {MAX_FILE_BYTES // 2**20} MB", source=str(path)
+        )
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(None, "cannot read file (not UTF-8 text)", source=str(path)) from None
+    try:
+        data = parse_yaml(text)
+    except ConfigError as error:
+        raise error.with_source(str(path)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -287,9 +393,11 @@ def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
     if not sep or not key:
         raise ConfigError("--set", f"expected KEY=VALUE, got {assignment!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = parse_yaml(raw) if raw.strip() else None
     except yaml.YAMLError:
         raise ConfigError(f"--set {key}", f"value is not valid YAML: {raw!r}") from None
+    except ConfigError as error:
+        raise ConfigError(f"--set {key}", error.message) from None
     out = copy.deepcopy(data)
     node = out
     parts = key.split(".")
@@ -298,7 +406,9 @@ def apply_override(data: dict[str, Any], assignment: str) -> dict[str, Any]:
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise ConfigError(".".join(parts[: index + 1]), f"is {child!r}, cannot set {key}")
+            raise ConfigError(
+                f"--set {key}", f"{'.'.join(parts[: index + 1])} is {child!r}, not a mapping"
+            )
         node = child
     node[parts[-1]] = value
     return out
@@ -326,8 +436,23 @@ def load_config(
         if check is not None:
             check(config)
     except ConfigError as error:
-        raise error.with_source(source) from None
+        blamed = _blame(error, overrides)
+        raise error.with_source(source if blamed is None else blamed) from None
     return config
+
+
+def _blame(error: ConfigError, overrides: list[str] | tuple[str, ...]) -> str | None:
+    """'--set' when the bad value came from an override (one that set the field or a section
+    above it), so the error does not send the user looking in the file; else None."""
+    if error.source or not error.field:
+        return None
+    if error.field.startswith("--set"):
+        return ""  # the field already names the override
+    for assignment in overrides:
+        key = assignment.partition("=")[0].strip()
+        if error.field == key or error.field.startswith(f"{key}."):
+            return "--set"
+    return None
 
 
 def validate(raw: dict[str, Any]) -> ExperimentConfig:

@@ -8,7 +8,20 @@ from typing import Any
 
 
 class CurriculumError(Exception):
-    """An error in what the user asked for (a config, a path, a name), not a bug."""
+    """An error in what the user asked for (a config, a path, a name), not a bug. The CLI
+    prints it as one line and exits with :attr:`exit_status`."""
+
+    exit_status = 2
+
+
+class DivergedError(CurriculumError):
+    """Training produced a non-finite loss: the run is kept, marked ``diverged``."""
+
+    exit_status = 3
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so a run records it the same way."""
 
 
 class ConfigError(CurriculumError):

@@ -70,29 +70,29 @@ def config_error(*overrides: str, path: Path = DIGITS) -> str:
 )
 def test_bad_value_names_file_field_and_expectation(override: str, message: str) -> None:
     text = config_error(override)
-    assert text.startswith(f"{DIGITS}: {message}")
+    assert text.startswith(f"--set: {message}")
     assert "\n" not in text
 
 
 def test_unknown_model_suggests_the_closest() -> None:
     text = config_error("model.name=mlpp")
-    assert text.startswith(f"{DIGITS}: model.name: unknown model 'mlpp'; did you mean 'mlp'?")
+    assert text.startswith("--set: model.name: unknown model 'mlpp'; did you mean 'mlp'?")
 
 
 def test_unknown_dataset_suggests_the_closest() -> None:
     text = config_error("data.name=digitz")
-    assert text.startswith(f"{DIGITS}: data.name: unknown dataset 'digitz'; did you mean 'digits'?")
+    assert text.startswith("--set: data.name: unknown dataset 'digitz'; did you mean 'digits'?")
 
 
 def test_unknown_loss_is_caught_when_loading() -> None:
     text = config_error("training.loss=sparse_categorical_crossentropi")
-    assert text.startswith(f"{DIGITS}: training.loss.name: unknown loss")
+    assert text.startswith("--set: training.loss.name: unknown loss")
     assert "did you mean 'sparse_categorical_crossentropy'?" in text
 
 
 def test_unknown_metric_is_caught_when_loading() -> None:
     text = config_error("training.metrics=[accuracy, accurcy]")
-    assert text.startswith(f"{DIGITS}: training.metrics.1: unknown metric 'accurcy'")
+    assert text.startswith("--set: training.metrics.1: unknown metric 'accurcy'")
     assert "did you mean 'accuracy'?" in text
 
 
@@ -108,7 +108,7 @@ def test_unknown_metric_is_caught_when_loading() -> None:
     ],
 )
 def test_factory_arguments_are_checked_against_the_signature(override: str, message: str) -> None:
-    assert config_error(override).startswith(f"{DIGITS}: {message}")
+    assert config_error(override).startswith(f"--set: {message}")
 
 
 def test_loader_options_are_checked_against_the_loader() -> None:
@@ -116,7 +116,7 @@ def test_loader_options_are_checked_against_the_loader() -> None:
     base = CONFIGS / "cnn_fashion_mnist.yaml"
     assert load_config(base, ["data.train_size=100"]).data.options == {"train_size": 100}
     text = config_error("data.train_size=lots", path=base)
-    assert text.startswith(f"{base}: data.train_size: expected an integer, got 'lots'")
+    assert text.startswith("--set: data.train_size: expected an integer, got 'lots'")
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
@@ -258,7 +258,7 @@ def test_linear_schedule_falls_straight_to_alpha_times_the_rate() -> None:
     assert rates == pytest.approx([0.5, 0.2525, 0.005, 0.005])
     message = config_error("training.optimizer.schedule={name: linear, warmup_epochs: 1}")
     assert message == (
-        f"{DIGITS}: training.optimizer.schedule: warmup_epochs is a cosine option"
+        "--set: training.optimizer.schedule: warmup_epochs is a cosine option"
         " (schedule is linear), got {'name': 'linear', 'warmup_epochs': 1}"
     )
 
@@ -269,11 +269,11 @@ def test_linear_schedule_falls_straight_to_alpha_times_the_rate() -> None:
         ("training.epochs", "--set: expected KEY=VALUE, got 'training.epochs'"),
         ("=3", "--set: expected KEY=VALUE, got '=3'"),
         ("model.hidden_units=[1,", "--set model.hidden_units: value is not valid YAML: '[1,'"),
-        ("seed.value=1", "seed: is 0, cannot set seed.value"),
+        ("seed.value=1", "--set seed.value: seed is 0, not a mapping"),
     ],
 )
 def test_bad_overrides(override: str, message: str) -> None:
-    assert config_error(override) == f"{DIGITS}: {message}"
+    assert config_error(override) == message
 
 
 def test_in_memory_config_and_round_trip(tmp_path: Path) -> None:
