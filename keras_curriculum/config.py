@@ -101,7 +101,7 @@ class DataConfig(BaseModel):
 class ScheduleConfig(Section):
     """A learning-rate schedule (steps are optimizer steps; ``*_epochs`` fields are converted)."""
 
-    name: Literal["constant", "piecewise", "exponential", "cosine", "linear"] = "constant"
+    name: Literal["constant", "piecewise", "exponential", "power", "cosine", "linear"] = "constant"
     boundaries_epochs: list[float] = Field(
         default_factory=list, description="piecewise: epochs at which the rate changes."
     )
@@ -109,7 +109,12 @@ class ScheduleConfig(Section):
         default_factory=list, description="piecewise: the rates, one more than boundaries."
     )
     decay_rate: float = Field(0.96, description="exponential: factor per decay_epochs.")
-    decay_epochs: float = Field(1.0, gt=0, description="exponential: epochs per decay_rate factor.")
+    decay_epochs: float = Field(
+        1.0, gt=0, description="exponential: epochs per decay_rate factor; power: T in epochs."
+    )
+    power: float = Field(
+        1.0, gt=0, description="power: the exponent c of α₀·(1 + t/T)^(−c) (001 §16.1.3)."
+    )
     warmup_epochs: float = Field(
         0.0, ge=0, description="cosine: linear warmup from 0 to the learning rate."
     )
@@ -193,6 +198,22 @@ class CallbacksConfig(Section):
         return values
 
 
+class PhaseConfig(Section):
+    """One phase of training in phases (transfer learning, 001 §21): how many epochs, which
+    part of the model's layer named ``backbone`` trains, and at which rate."""
+
+    epochs: int = Field(gt=0, strict=True)
+    backbone: Literal["frozen", "trainable"] | int = Field(
+        "frozen",
+        description="frozen: only the layers outside the backbone train; trainable: all; "
+        "N: the backbone's top N layers with weights train too. BatchNorm layers of the "
+        "backbone stay in inference mode either way.",
+    )
+    learning_rate: float | None = Field(
+        None, gt=0, description="This phase's rate (default: training.optimizer.learning_rate)."
+    )
+
+
 class TrainingConfig(Section):
     epochs: Int = Field(10, gt=0)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
@@ -214,6 +235,15 @@ class TrainingConfig(Section):
     )
     jit_compile: bool | Literal["auto"] = "auto"
     steps_per_execution: Int = Field(1, gt=0)
+    phases: list[PhaseConfig] = Field(
+        default_factory=list,
+        description="Training in phases (transfer learning); epochs is then their total.",
+    )
+    tta: list[Literal["identity", "flip", "shift"]] = Field(
+        default_factory=list,
+        description="Test-time augmentation: metrics.json also reports test_tta, the test "
+        "metrics of predictions averaged over these copies of each image.",
+    )
     verbose: Literal[0, 1, 2] = Field(
         1, description="Keras progress output: 0 silent, 1 bar, 2 one line per epoch."
     )
@@ -225,6 +255,20 @@ class TrainingConfig(Section):
             values = {**values, "loss": {"name": values["loss"]}}
         if isinstance(values, dict) and isinstance(values.get("optimizer"), str):
             values = {**values, "optimizer": {"name": values["optimizer"]}}
+        return values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _epochs_from_phases(cls, values: Any) -> Any:
+        phases = values.get("phases") if isinstance(values, dict) else None
+        if phases and isinstance(phases, list) and all(isinstance(p, dict) for p in phases):
+            total = sum(p.get("epochs", 0) for p in phases if isinstance(p.get("epochs"), int))
+            if "epochs" in values and values["epochs"] != total:
+                raise ValueError(
+                    f"epochs ({values['epochs']}) must equal the phases' total ({total})"
+                    " or be left out"
+                )
+            values = {**values, "epochs": total}
         return values
 
 

@@ -35,6 +35,31 @@ def _call_with_metadata(factory: Callable[..., Any], metadata: dict[str, Any], *
     return factory(**{k: v for k, v in metadata.items() if k in parameters}, **kwargs)
 
 
+@keras.saving.register_keras_serializable(package="keras_curriculum")
+class PowerDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """The power schedule α_t = α₀·(1 + t/T)^(−c) (001 §16.1.3): the rate falls fast at first,
+    then ever more slowly; after T steps it is α₀/2^c. c = 1 is Keras' ``InverseTimeDecay``."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: float, power: float = 1.0):
+        super().__init__()
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.power = power
+
+    def __call__(self, step):
+        t = keras.ops.cast(step, "float32")
+        return self.initial_learning_rate * keras.ops.power(
+            1.0 + t / float(self.decay_steps), -float(self.power)
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "power": self.power,
+        }
+
+
 def build_schedule(config: OptimizerConfig, steps_per_epoch: int, epochs: int):
     schedule: ScheduleConfig = config.schedule
     rate = config.learning_rate
@@ -50,6 +75,12 @@ def build_schedule(config: OptimizerConfig, steps_per_epoch: int, epochs: int):
             rate,
             decay_steps=max(1, int(schedule.decay_epochs * steps_per_epoch)),
             decay_rate=schedule.decay_rate,
+        )
+    if schedule.name == "power":
+        return PowerDecay(
+            rate,
+            decay_steps=max(1.0, schedule.decay_epochs * steps_per_epoch),
+            power=schedule.power,
         )
     if schedule.name == "linear":  # word2vec's decay: straight down to alpha · rate
         return keras.optimizers.schedules.PolynomialDecay(
