@@ -232,7 +232,8 @@ def _numpy_overlaps(
 
 def test_iou_and_dice_metrics_match_numpy_on_known_masks():
     from keras_curriculum import objectives
-    from keras_curriculum.reports.segmentation import confusion_matrix, summarize
+    from keras_curriculum.objectives.confusion import confusion_matrix
+    from keras_curriculum.reports.segmentation import summarize
 
     # A hand-checked case: foreground true at 3 pixels, predicted at 3, shared at 2.
     truth = np.array([[[0, 1], [1, 1]]])

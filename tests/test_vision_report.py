@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import CONFIGS
 
+from keras_curriculum.objectives.confusion import confusion_matrix
 from keras_curriculum.reports.classification import (
-    confusion_matrix,
     per_class_metrics,
     predicted_classes,
     summarize,

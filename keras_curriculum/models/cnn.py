@@ -29,7 +29,7 @@ from typing import Literal
 import keras
 
 from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.layers import activation_layer, output_layer
+from keras_curriculum.models.layers import activation_layer, add_channel, output_layer
 from keras_curriculum.registry import register_model
 
 
@@ -104,9 +104,7 @@ def cnn(
     ``head: none`` returns the last feature maps (no dense layers, no classifier)."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = augment(inputs, augmentation)
-    if len(x.shape) == 3:  # grey images given as (H, W)
-        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
+    x = add_channel(augment(inputs, augmentation), input_shape)
     for index, block in enumerate(conv_blocks, start=1):
         x = conv_block(
             x,

@@ -35,7 +35,7 @@ import keras
 
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.layers import output_layer
+from keras_curriculum.models.layers import add_channel, output_layer
 from keras_curriculum.registry import register_model
 
 
@@ -84,6 +84,24 @@ def shortcut(x, filters: int, *, strides: int, kernel_initializer, regularizer, 
     )
 
 
+def merge(x, residual, *, strides: int, shortcuts: bool, name: str, **options):
+    """ReLU(F(x) + shortcut(x)), the end of every residual block; without ``shortcuts``
+    ReLU(F(x)) alone, so the same layers form a plain stack. ``options``: the projection's
+    ``kernel_initializer`` and ``regularizer`` (``use_bias`` is ignored: the projection is
+    followed by BN)."""
+    if shortcuts:
+        skip = shortcut(
+            x,
+            residual.shape[-1],
+            strides=strides,
+            kernel_initializer=options["kernel_initializer"],
+            regularizer=options["regularizer"],
+            name=name,
+        )
+        residual = keras.layers.Add(name=f"{name}_add")([residual, skip])
+    return keras.layers.Activation("relu", name=f"{name}_out")(residual)
+
+
 def residual_block(
     x,
     filters: int,
@@ -103,18 +121,7 @@ def residual_block(
     )
     residual = conv_bn(x, filters, kernel_size, strides=strides, name=f"{name}_1", **options)
     residual = conv_bn(residual, filters, kernel_size, activation=None, name=f"{name}_2", **options)
-    if not shortcuts:
-        return keras.layers.Activation("relu", name=f"{name}_out")(residual)
-    skip = shortcut(
-        x,
-        filters,
-        strides=strides,
-        kernel_initializer=kernel_initializer,
-        regularizer=regularizer,
-        name=name,
-    )
-    x = keras.layers.Add(name=f"{name}_add")([residual, skip])
-    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+    return merge(x, residual, strides=strides, shortcuts=shortcuts, name=name, **options)
 
 
 def bottleneck_block(
@@ -140,24 +147,21 @@ def bottleneck_block(
     residual = conv_bn(
         residual, expansion * filters, 1, activation=None, name=f"{name}_expand", **options
     )
-    if not shortcuts:
-        return keras.layers.Activation("relu", name=f"{name}_out")(residual)
-    skip = shortcut(
-        x,
-        expansion * filters,
-        strides=strides,
-        kernel_initializer=kernel_initializer,
-        regularizer=regularizer,
-        name=name,
-    )
-    x = keras.layers.Add(name=f"{name}_add")([residual, skip])
-    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+    return merge(x, residual, strides=strides, shortcuts=shortcuts, name=name, **options)
 
 
-def _add_channel_axis(x, input_shape: Sequence[int]):
-    if len(x.shape) == 3:  # grey images given as (H, W)
-        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
+def stack(x, filters: int, blocks: int, *, block_fn, first_strides: int, name: str, **options):
+    """``blocks`` blocks made by ``block_fn`` (``residual_block`` or ``bottleneck_block``), the
+    first with ``first_strides``: one stage, as ``stack_fn`` builds them in Keras'
+    ``applications/resnet.py``. ``options`` go to every block."""
+    for index in range(1, blocks + 1):
+        strides = first_strides if index == 1 else 1
+        x = block_fn(x, filters, strides=strides, name=f"{name}_block{index}", **options)
     return x
+
+
+BLOCKS = {"basic": residual_block, "bottleneck": bottleneck_block}
+LAYERS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
 
 
 @register_model("resnet")
@@ -180,38 +184,26 @@ def resnet(
     (164); the three stages have ``base_filters`` × 1, 2 and 4 filters. ``shortcuts: false``
     builds the *plain* network of He et al. §4.2: the same layers without the additions (so
     without the projection shortcuts either), to show the degradation the shortcuts fix."""
-    layers_per_block = 2 if block == "basic" else 3
+    layers_per_block = LAYERS_PER_BLOCK[block]
     blocks_per_stage, remainder = divmod(depth - 2, 3 * layers_per_block)
     if remainder or blocks_per_stage < 1:
         rule = "6n + 2 (20, 32, 44, 56, 110)" if block == "basic" else "9n + 2 (29, 56, 164)"
         raise ConfigError("model.depth", f"{block} blocks need a depth of {rule}, got {depth}")
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = _add_channel_axis(augment(inputs, augmentation), input_shape)
+    x = add_channel(augment(inputs, augmentation), input_shape)
     x = conv_bn(x, base_filters, 3, regularizer=regularizer, name="stem")
     for stage in range(3):
-        filters = base_filters * 2**stage
-        for index in range(blocks_per_stage):
-            strides = 2 if stage > 0 and index == 0 else 1  # each later stage halves H and W
-            block_name = f"stage{stage + 1}_block{index + 1}"
-            if block == "basic":
-                x = residual_block(
-                    x,
-                    filters,
-                    strides=strides,
-                    regularizer=regularizer,
-                    shortcuts=shortcuts,
-                    name=block_name,
-                )
-            else:
-                x = bottleneck_block(
-                    x,
-                    filters,
-                    strides=strides,
-                    regularizer=regularizer,
-                    shortcuts=shortcuts,
-                    name=block_name,
-                )
+        x = stack(
+            x,
+            base_filters * 2**stage,
+            blocks_per_stage,
+            block_fn=BLOCKS[block],
+            first_strides=1 if stage == 0 else 2,  # each later stage halves H and W
+            regularizer=regularizer,
+            shortcuts=shortcuts,
+            name=f"stage{stage + 1}",
+        )
     x = keras.layers.GlobalAveragePooling2D(name="global_average_pool")(x)
     outputs = output_layer(num_classes, output_activation)(x)
     default_name = f"resnet{depth}" if shortcuts else f"plain{depth}"
@@ -235,7 +227,7 @@ def resnet_image_to_image(
     all 3×3 'same' with biases, as in the notes' code. Train it with ``data.targets: inputs``
     (or a denoising/restoration target)."""
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = _add_channel_axis(inputs, input_shape)
+    x = add_channel(inputs, input_shape)
     channels = output_channels or x.shape[-1]
     x = keras.layers.Conv2D(filters, kernel_size, padding="same", name="stem_conv")(x)
     for index in range(1, blocks + 1):

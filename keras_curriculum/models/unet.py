@@ -24,18 +24,20 @@ data to see what the skips buy (sharper boundaries, small objects kept).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
 import keras
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.layers import add_channel
 from keras_curriculum.registry import register_model
 
 Upsampling = Literal["transpose", "upsample"]
 
 
-def conv_block(
+def double_conv_block(
     x,
     filters: int,
     *,
@@ -100,23 +102,47 @@ def check_input_size(input_shape: Sequence[int | None], depth: int, field: str) 
         )
 
 
-def _encoder_decoder(
+@register_model("unet")
+def unet(
     *,
     input_shape: Sequence[int | None],
     num_classes: int,
-    depth: int,
-    base_filters: int,
-    batch_norm: bool,
-    dropout: float,
-    bottleneck_dropout: float,
-    upsampling: Upsampling,
-    activation: str,
-    kernel_initializer: str,
-    output_activation: Literal["softmax", "sigmoid"],
-    input_shape_field: str,
-    skips: bool,
-    name: str,
+    depth: int = 4,
+    base_filters: int = 16,
+    batch_norm: bool = True,
+    dropout: float = 0.0,
+    bottleneck_dropout: float = 0.0,
+    upsampling: Upsampling = "transpose",
+    activation: str = "relu",
+    kernel_initializer: str = "he_normal",
+    output_activation: Literal["softmax", "sigmoid"] = "softmax",
+    skips: bool = True,
+    input_shape_field: str = "model.input_shape",
+    name: str = "unet",
 ) -> keras.Model:
+    """U-Net: contracting path, bottleneck, expansive path with skip concatenation; (H, W, C) output.
+
+    Args:
+        input_shape: image shape (height, width[, channels]); height and width must be
+            multiples of 2^depth.
+        num_classes: classes per pixel, background (0) included.
+        depth: number of 2×2 poolings (levels of the contracting path).
+        base_filters: filters of the first level; they double at each level.
+        batch_norm: BatchNormalization after each convolution (the convolution then has no bias).
+        dropout: dropout rate after each encoder and decoder block.
+        bottleneck_dropout: dropout rate after the bottleneck block.
+        upsampling: 'transpose' (learned 2×2 transposed convolution) or 'upsample'
+            (nearest-neighbour up-sampling, then a 3×3 convolution).
+        activation: activation of the convolutions.
+        kernel_initializer: initializer of the convolution kernels.
+        output_activation: 'softmax' over ``num_classes`` channels, or 'sigmoid': one channel
+            P(foreground) for a binary mask (``num_classes`` 2).
+        skips: concatenate each level's encoder features into the decoder (U-Net); false
+            gives the skip-less FCN baseline.
+        input_shape_field: the config field named when the input size does not fit (a
+            dataset sets it to its crop or image size option).
+        name: the model's name.
+    """
     check_input_size(input_shape, depth, input_shape_field)
     if output_activation == "sigmoid" and num_classes != 2:
         raise ConfigError(
@@ -128,20 +154,18 @@ def _encoder_decoder(
     )
 
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = inputs
-    if len(input_shape) == 2:  # grey images given as (H, W)
-        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
+    x = add_channel(inputs, input_shape)
 
     # Contracting path: the skip is taken before each pooling, at full resolution of its level.
     skip_maps = []
     for level in range(depth):
-        x = conv_block(
+        x = double_conv_block(
             x, base_filters * 2**level, dropout=dropout, name=f"encoder{level + 1}", **block
         )
         skip_maps.append(x)
         x = keras.layers.MaxPooling2D(2, name=f"encoder{level + 1}_maxpool")(x)
 
-    x = conv_block(
+    x = double_conv_block(
         x, base_filters * 2**depth, dropout=bottleneck_dropout, name="bottleneck", **block
     )
 
@@ -157,7 +181,7 @@ def _encoder_decoder(
         )
         if skips:
             x = keras.layers.Concatenate(name=f"decoder{level + 1}_skip")([x, skip_maps[level]])
-        x = conv_block(x, filters, dropout=dropout, name=f"decoder{level + 1}", **block)
+        x = double_conv_block(x, filters, dropout=dropout, name=f"decoder{level + 1}", **block)
 
     # A 1×1 convolution is a dense layer applied at every pixel; float32 for mixed precision.
     channels = 1 if output_activation == "sigmoid" else num_classes
@@ -167,48 +191,9 @@ def _encoder_decoder(
     return keras.Model(inputs, outputs, name=name)
 
 
-@register_model("unet")
-def unet(
-    *,
-    input_shape: Sequence[int | None],
-    num_classes: int,
-    depth: int = 4,
-    base_filters: int = 16,
-    batch_norm: bool = True,
-    dropout: float = 0.0,
-    bottleneck_dropout: float = 0.0,
-    upsampling: Upsampling = "transpose",
-    activation: str = "relu",
-    kernel_initializer: str = "he_normal",
-    output_activation: Literal["softmax", "sigmoid"] = "softmax",
-    input_shape_field: str = "model.input_shape",
-    name: str = "unet",
-) -> keras.Model:
-    """U-Net: contracting path, bottleneck, expansive path with skip concatenation; (H, W, C) output.
-
-    ``depth`` is the number of poolings (the input size must be a multiple of 2^depth);
-    ``base_filters`` doubles at each level. ``input_shape_field`` is the config field named when
-    the input size does not fit (a dataset sets it to its crop or image size option).
-    """
-    return _encoder_decoder(**locals(), skips=True)
-
-
-@register_model("fcn")
-def fcn(
-    *,
-    input_shape: Sequence[int | None],
-    num_classes: int,
-    depth: int = 4,
-    base_filters: int = 16,
-    batch_norm: bool = True,
-    dropout: float = 0.0,
-    bottleneck_dropout: float = 0.0,
-    upsampling: Upsampling = "transpose",
-    activation: str = "relu",
-    kernel_initializer: str = "he_normal",
-    output_activation: Literal["softmax", "sigmoid"] = "softmax",
-    input_shape_field: str = "model.input_shape",
-    name: str = "fcn",
-) -> keras.Model:
-    """Fully-convolutional encoder–decoder without skips: the U-Net baseline (same layers, no concat)."""
-    return _encoder_decoder(**locals(), skips=False)
+# The FCN is the U-Net without its skips: one signature, registered twice.
+register_model(
+    "fcn",
+    description="Fully-convolutional encoder–decoder without skips: the U-Net baseline "
+    "(same layers, no concat).",
+)(functools.partial(unet, skips=False, name="fcn"))

@@ -28,12 +28,7 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-
-def predicted_classes(y_pred, threshold: float = 0.5):
-    """Class ids from a prediction: argmax of a softmax, or sigmoid > threshold for one channel."""
-    if y_pred.shape[-1] == 1:
-        return ops.cast(ops.greater(y_pred[..., 0], threshold), "int32")
-    return ops.argmax(y_pred, axis=-1)
+from keras_curriculum.objectives.confusion import overlap_scores, predicted_classes
 
 
 def _class_mask(y_true, y_pred):
@@ -75,18 +70,11 @@ class SegmentationOverlap(keras.metrics.IoU):
         )
 
     def result(self):
-        if self.kind == "iou":
-            return super().result()
-        matrix = ops.cast(self.total_cm, "float32")  # rows: true class, columns: predicted
-        true_positives = ops.diagonal(matrix)
-        # 2·TP + FP + FN = |P| + |T|
-        denominator = ops.sum(matrix, axis=0) + ops.sum(matrix, axis=1)
+        iou, dice, present = overlap_scores(self.total_cm)
         ids = ops.convert_to_tensor(self.target_class_ids, dtype="int32")
-        true_positives = ops.take(true_positives, ids)
-        denominator = ops.take(denominator, ids)
-        present = ops.cast(ops.greater(denominator, 0), "float32")
-        dice = ops.where(present > 0, 2 * true_positives / ops.maximum(denominator, 1e-9), 0.0)
-        return ops.sum(dice) / ops.maximum(ops.sum(present), 1.0)
+        scores = ops.take(iou if self.kind == "iou" else dice, ids)
+        present = ops.cast(ops.take(present, ids), "float32")
+        return ops.sum(scores * present) / ops.maximum(ops.sum(present), 1.0)
 
     def get_config(self):
         return {

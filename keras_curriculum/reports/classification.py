@@ -24,15 +24,9 @@ from typing import Any
 import numpy as np
 
 import keras_curriculum.reports.plots as plots
+from keras_curriculum.objectives import confusion
 
 MAX_MISCLASSIFIED = 25
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """C[i, j] = number of examples of true class i predicted as j."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
-    return matrix
 
 
 def per_class_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
@@ -75,13 +69,12 @@ def summarize(matrix: np.ndarray, class_names: list[str] | None = None) -> dict[
 
 def predicted_classes(outputs: np.ndarray) -> np.ndarray:
     """Class indices from a model's outputs: the arg max over several outputs; for one output,
-    a probability (or Heaviside bit) ≥ 0.5, or a logit ≥ 0 when it leaves [0, 1]."""
+    a probability (or Heaviside bit) > 0.5, or a logit > 0 when it leaves [0, 1]."""
     outputs = np.asarray(outputs, dtype=np.float64)
-    if outputs.ndim > 1 and outputs.shape[-1] > 1:
-        return outputs.argmax(axis=-1)
-    outputs = outputs.reshape(-1)
+    outputs = outputs.reshape(len(outputs), -1)  # one output per example → one channel
     is_probability = outputs.min(initial=0.0) >= 0 and outputs.max(initial=0.0) <= 1
-    return (outputs >= (0.5 if is_probability else 0.0)).astype(np.int64)
+    threshold = 0.5 if is_probability or outputs.shape[-1] > 1 else 0.0
+    return np.asarray(confusion.predicted_classes(outputs, threshold)).astype(np.int64)
 
 
 def collect_test_predictions(
@@ -161,7 +154,7 @@ def classification_report(model, data, run_dir: Path) -> dict[str, Any]:
     )
     num_classes = info.num_classes or int(max(y_true.max(), y_pred.max()) + 1)
     names = list(info.class_names or [str(k) for k in range(num_classes)])
-    matrix = confusion_matrix(y_true, y_pred, num_classes)
+    matrix = confusion.confusion_matrix(y_true, y_pred, num_classes)
     plot_confusion_matrix(matrix, names, Path(run_dir) / "plots" / "confusion_matrix.png")
     if mistakes:
         plot_misclassified(mistakes, names, Path(run_dir) / "plots" / "misclassified.png")

@@ -21,39 +21,23 @@ import matplotlib
 import numpy as np
 
 import keras_curriculum.reports.plots as plots
+from keras_curriculum.objectives.confusion import (
+    confusion_matrix,
+    overlap_scores,
+    predicted_classes,
+)
 
 EXAMPLES = 4
 
 
-def class_ids(prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Per-pixel class ids from softmax (argmax) or one sigmoid channel (> threshold)."""
-    if prediction.shape[-1] == 1:
-        return (prediction[..., 0] > threshold).astype(np.int64)
-    return prediction.argmax(axis=-1)
-
-
-def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
-    """``(C, C)`` pixel counts: row = true class, column = predicted class."""
-    pairs = truth.reshape(-1).astype(np.int64) * num_classes + predicted.reshape(-1).astype(
-        np.int64
-    )
-    return np.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
-
-
-def overlap_scores(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-class IoU and Dice (NaN where a class is in neither truth nor prediction), and the
-    mask of classes present."""
-    true_positive = np.diag(confusion).astype(np.float64)
-    sizes = confusion.sum(axis=1) + confusion.sum(axis=0)  # |T_c| + |P_c|
-    present = sizes > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(present, true_positive / (sizes - true_positive), np.nan)
-        dice = np.where(present, 2 * true_positive / sizes, np.nan)
-    return iou, dice, present
+def overlap(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class IoU and Dice in float64, NaN where a class is in neither truth nor prediction."""
+    iou, dice, present = (np.asarray(t) for t in overlap_scores(confusion, "float64"))
+    return np.where(present, iou, np.nan), np.where(present, dice, np.nan)
 
 
 def summarize(confusion: np.ndarray, class_names: list[str]) -> dict[str, Any]:
-    iou, dice, present = overlap_scores(confusion)
+    iou, dice = overlap(confusion)
     foreground = slice(1, None) if len(class_names) > 1 else slice(None)
 
     def mean(values: np.ndarray) -> float | None:
@@ -84,7 +68,7 @@ def segmentation_report(model, data, run_dir: Path) -> dict[str, Any]:
     shown: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for images, masks in data.test:
         # not predict_on_batch: under a MirroredStrategy it returns one copy per replica
-        predicted = class_ids(np.asarray(model(images, training=False)))
+        predicted = np.asarray(predicted_classes(model(images, training=False)))
         masks = np.asarray(masks).reshape(predicted.shape)
         confusion += confusion_matrix(masks, predicted, num_classes)
         for index in range(min(len(predicted), EXAMPLES - len(shown))):
