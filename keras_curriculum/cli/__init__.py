@@ -170,8 +170,10 @@ def _summary(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from keras_curriculum.training import evaluate
 
-    metrics = evaluate(args.run_dir)
-    print(json.dumps({"test": metrics}, indent=2))
+    metrics = {"test": evaluate(args.run_dir)}
+    if args.tta:  # test-time augmentation: both figures, as metrics.json has them
+        metrics["test_tta"] = evaluate(args.run_dir, tta=args.tta.split(","))
+    print(json.dumps(metrics, indent=2))
     return 0
 
 
@@ -220,6 +222,11 @@ def main_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("evaluate", help="evaluate a finished run on its test split")
     p.add_argument("run_dir")
+    p.add_argument(
+        "--tta",
+        metavar="T1,T2",
+        help="also evaluate with test-time augmentation over these copies (identity, flip, shift)",
+    )
     p.add_argument("--debug", action="store_true")
     p.set_defaults(function=_evaluate)
 

@@ -269,6 +269,12 @@ def _fit_and_record(
         metrics["test"] = {
             k: float(v) for k, v in model.evaluate(data.test, return_dict=True, verbose=0).items()
         }
+        if config.training.tta:
+            from keras_curriculum.evaluation import tta as test_time_augmentation
+
+            metrics["test_tta"] = test_time_augmentation.evaluate(
+                model, data.test, config.training.tta
+            )
     metrics.update(reports.run_reports(model, data, run_dir))
     metrics["epochs"] = len(next(iter(history.values()), []))
     metrics["parameters"] = {
@@ -285,8 +291,9 @@ def _fit_and_record(
     return RunResult(run_dir, config, history, metrics, model, data)
 
 
-def evaluate(run_dir: str | Path) -> dict[str, Any]:
-    """Re-evaluates a finished run's ``model.keras`` on its config's test split."""
+def evaluate(run_dir: str | Path, *, tta: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Re-evaluates a finished run's ``model.keras`` on its config's test split; with ``tta``
+    (transform names, see ``evaluation/tta.py``) on predictions averaged over those copies."""
     run_dir = rundir.check_run(Path(run_dir))
     if not (run_dir / "model.keras").exists():
         raise CurriculumError(f"{run_dir} has no model.keras (the run did not finish)")
@@ -295,6 +302,10 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     if setup_data.test is None:
         raise CurriculumError(f"{run_dir}: the dataset '{config.data.name}' has no test split")
     model = models.load(run_dir / "model.keras")
+    if tta:
+        from keras_curriculum.evaluation import tta as test_time_augmentation
+
+        return test_time_augmentation.evaluate(model, setup_data.test, tta)
     return {
         k: float(v) for k, v in model.evaluate(setup_data.test, return_dict=True, verbose=0).items()
     }
