@@ -27,10 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_curriculum import (
-    models,  # noqa: E402
-    objectives,  # noqa: E402
-)
+from keras_curriculum import models, objectives  # noqa: E402, I001
 from keras_curriculum.training import load_config, runtime, train  # noqa: E402
 from keras_curriculum.training.trainer import load_data  # noqa: E402
 
