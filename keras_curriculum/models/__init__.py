@@ -75,6 +75,7 @@ from keras_curriculum.models import (  # noqa: E402
     resnet,
     rnn,
     softmax_regression,
+    transfer,
     transformer,
     unet,
     vae,

@@ -23,7 +23,7 @@ from keras_curriculum import datasets, models, objectives, reports
 from keras_curriculum.config import ExperimentConfig, to_yaml
 from keras_curriculum.errors import CurriculumError
 from keras_curriculum.reports import plots
-from keras_curriculum.training import rundir, runtime
+from keras_curriculum.training import phases, rundir, runtime
 from keras_curriculum.training.checks import load_config
 
 
@@ -248,7 +248,9 @@ def _fit_and_record(
         # A finite stream of unknown length (a filtered one, say) ends each epoch by running
         # out of data, by design; Keras warns about it as if steps had been lost.
         warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
-        model.fit(
+        phases.fit(
+            setup,
+            run_dir,
             data.train,
             validation_data=data.validation,
             epochs=config.training.epochs,
