@@ -70,6 +70,7 @@ def vgg(
     head: Literal["flatten", "global_average"] = "global_average",
     dense_units: Sequence[int] = (),
     dense_dropout: float = 0.0,
+    l1: float = 0.0,
     l2: float = 0.0,
     augmentation: Augmentation | None = None,
     output_activation: str | None = "softmax",
@@ -85,9 +86,10 @@ def vgg(
         head: ``flatten`` (VGG's own) or ``global_average`` (far fewer parameters).
         dense_units: hidden dense layers of the head (VGG-16: 4096, 4096).
         dense_dropout: dropout after each hidden dense layer.
-        l2: L2 weight penalty on every kernel.
+        l1: L1 weight penalty λ₁·Σ|w| on every kernel (drives weights to exactly 0).
+        l2: L2 weight penalty λ₂·Σw² on every kernel (shrinks them all).
     """
-    regularizer = keras.regularizers.L2(l2) if l2 else None
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = add_channel(augment(inputs, augmentation), input_shape)
     for index, block_filters in enumerate(filters, start=1):

@@ -15,11 +15,12 @@ import keras
 
 from keras_curriculum.config import LossConfig, OptimizerConfig, ScheduleConfig
 from keras_curriculum.errors import ConfigError, did_you_mean
-from keras_curriculum.objectives import segmentation
+from keras_curriculum.objectives import classification, segmentation
 
 # The project's own losses and metrics by config name; their factories may take fields of the
 # data's metadata (``num_classes``, …) by name. A new one is one line here.
 _losses: dict[str, Callable[..., Any]] = {
+    "smoothed_sparse_categorical_crossentropy": classification.smoothed_sparse_crossentropy,
     "dice": segmentation.dice_loss,
     "crossentropy_dice": segmentation.crossentropy_dice_loss,
 }
