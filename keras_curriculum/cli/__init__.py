@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from keras_curriculum.cli import text, word2vec
+from keras_curriculum.cli import generative, text, word2vec
 from keras_curriculum.errors import CurriculumError
 
 EXIT_BAD_INPUT = 2
@@ -244,7 +244,11 @@ def main_parser() -> argparse.ArgumentParser:
     q.set_defaults(function=_data)
 
     # Commands of one topic live in their own module, each listing its COMMANDS.
-    for name, help_text, configure, handler in (*text.COMMANDS, *word2vec.COMMANDS):
+    for name, help_text, configure, handler in (
+        *text.COMMANDS,
+        *word2vec.COMMANDS,
+        *generative.COMMANDS,
+    ):
         p = commands.add_parser(name, help=help_text)
         configure(p)
         p.add_argument("--debug", action="store_true")

@@ -260,5 +260,6 @@ from keras_curriculum.datasets import (  # noqa: E402
     sklearn_sets,
     text,
     tfds_source,
+    views,
     word2vec_corpus,
 )

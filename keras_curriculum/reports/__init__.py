@@ -17,6 +17,13 @@ whichever methods apply to it:
 ``word_embeddings(vocabulary) -> (words, table)``
     The learned word vectors, one row per word of ``words`` (``vectors.txt`` and the
     word-similarity and analogy scores).
+``sample(n, seed=..., labels=None) -> images`` and ``num_classes`` (None unless conditional)
+    A generator's images from noise fixed by ``seed`` (of ``labels``, for a conditional model):
+    the ``image_generation`` report's grids, every epoch and at the end.
+
+A task may also need work done during training: :data:`CALLBACKS` maps a data task to
+factories ``function(model, data, run_dir) -> [keras.callbacks.Callback]`` (a GAN's sample
+grid after every epoch), which the trainer adds to every run of that task.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from keras_curriculum.reports import (
     attention,
     classification,
     embeddings,
+    generative,
+    metric_learning,
     reconstruction,
     segmentation,
 )
@@ -40,7 +49,20 @@ REPORTS: dict[str, list[Report]] = {
     "segmentation": [segmentation.segmentation_report],
     "reconstruction": [reconstruction.reconstruction_report],
     "word_embedding": [embeddings.embedding_report],
+    "image_generation": [generative.generative_report],
+    "metric_learning": [metric_learning.metric_learning_report],
 }
+
+CALLBACKS: dict[str, list[Callable[..., list[Any]]]] = {
+    "image_generation": [generative.sample_callbacks],
+}
+
+
+def epoch_callbacks(model, data, run_dir: Path) -> list[Any]:
+    """The Keras callbacks the data's task asks for during training (:data:`CALLBACKS`)."""
+    return [
+        c for factory in CALLBACKS.get(data.info.task, []) for c in factory(model, data, run_dir)
+    ]
 
 
 def run_reports(model, data, run_dir: Path) -> dict[str, Any]:

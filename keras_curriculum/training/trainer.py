@@ -258,6 +258,7 @@ def _fit_and_record(
             steps_per_epoch=setup.steps_per_epoch if endless(data) else None,
             callbacks=[
                 *build_callbacks(config, run_dir, data.validation is not None),
+                *reports.epoch_callbacks(model, data, run_dir),
                 *extra_callbacks,
             ],
             verbose=config.training.verbose,

@@ -1,0 +1,157 @@
+"""Views of a labelled image dataset for tasks other than classification.
+
+* ``image_generation``: the images (with their labels, for conditional models) as data to imitate;
+  task ``image_generation``, so a run gets the generative report instead of a classification one.
+* ``metric_learning``: the classes split in two. Training sees only ``train_classes``,
+  either as balanced positive/negative pairs ``((x1, x2), same)`` for a contrastive loss, or
+  as labelled batches ``(x, y)`` from which a triplet loss mines its triplets. The test split
+  holds labelled images of the *other* classes only, so one-shot recognition is measured on
+  classes never seen in training (002 §6.0.3).
+
+Both take any registered labelled dataset by name (``source``) and its options
+(``source_options``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from keras_curriculum.datasets.source import Source
+from keras_curriculum.errors import ConfigError
+from keras_curriculum.registry import register_dataset
+
+
+def labelled_source(source: str, seed: int, options: dict[str, Any]) -> Source:
+    """The registered dataset ``source`` (array splits with a test split)."""
+    from keras_curriculum.datasets import load_source  # the package imports this module
+
+    loaded = load_source(source, seed=seed, **options)
+    if not isinstance(loaded.train, tuple) or not isinstance(loaded.test, tuple):
+        raise ConfigError("data.source", f"'{source}' needs array train and test splits")
+    return loaded
+
+
+def balanced_pairs(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` index pairs (i, j, same): half of the same class (i ≠ j), half of different
+    classes, in random order."""
+    labels = np.asarray(labels)
+    by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
+    positives, negatives = count // 2, count - count // 2
+    anchors = rng.integers(0, len(labels), positives)
+    partners = np.empty(positives, dtype=np.int64)
+    for c, members in by_class.items():
+        chosen = labels[anchors] == c
+        # A partner other than the anchor itself: offset within the class by 1 … n − 1.
+        position = np.searchsorted(members, anchors[chosen])
+        shift = rng.integers(1, max(len(members), 2), chosen.sum())
+        partners[chosen] = members[(position + shift) % len(members)]
+    left = rng.integers(0, len(labels), negatives)
+    right = rng.integers(0, len(labels), negatives)
+    clash = labels[left] == labels[right]
+    while clash.any():  # redraw the partners that fell in the anchor's class
+        right[clash] = rng.integers(0, len(labels), clash.sum())
+        clash = labels[left] == labels[right]
+    pairs = np.concatenate(
+        [
+            np.stack([anchors, partners, np.ones(positives, dtype=np.int64)], axis=1),
+            np.stack([left, right, np.zeros(negatives, dtype=np.int64)], axis=1),
+        ]
+    )
+    return pairs[rng.permutation(len(pairs))]
+
+
+def pair_dataset(x: np.ndarray, pairs: np.ndarray) -> tf.data.Dataset:
+    """((x[i], x[j]), same) for each row of ``pairs``."""
+    return tf.data.Dataset.from_tensor_slices(
+        ((x[pairs[:, 0]], x[pairs[:, 1]]), pairs[:, 2].astype(np.float32))
+    )
+
+
+def _keep(x: np.ndarray, y: np.ndarray, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    kept = np.isin(y, classes)
+    return x[kept], y[kept]
+
+
+@register_dataset("image_generation")
+def image_generation(
+    *,
+    source: str = "fashion_mnist",
+    source_options: dict[str, Any] | None = None,
+    classes: Sequence[int] | None = None,
+    seed: int = 0,
+) -> Source:
+    """A labelled image dataset (``source``) as images to generate; task ``image_generation``.
+
+    ``classes`` keeps only those classes (all by default); labels stay as in the source.
+    """
+    loaded = labelled_source(source, seed, source_options or {})
+    train, test = loaded.train, loaded.test
+    if classes is not None:
+        train, test = _keep(*train, classes), _keep(*test, classes)
+    return Source(
+        train=train,
+        test=test,
+        input_shape=loaded.input_shape,
+        num_classes=loaded.num_classes,
+        class_names=loaded.class_names,
+        task="image_generation",
+    )
+
+
+@register_dataset("metric_learning")
+def metric_learning(
+    *,
+    source: str = "fashion_mnist",
+    source_options: dict[str, Any] | None = None,
+    train_classes: Sequence[int] = (0, 1, 2, 3, 4, 5),
+    test_classes: Sequence[int] | None = None,
+    pairs: bool = False,
+    pairs_per_image: float = 1.0,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+) -> Source:
+    """Train on ``train_classes``, test on the other classes (``test_classes``), task
+    ``metric_learning``.
+
+    ``pairs``: training and validation yield balanced pairs ``((x1, x2), same)``,
+    ``pairs_per_image`` × the images' count of them, drawn once from ``seed``; otherwise
+    labelled batches ``(x, y)``. Validation holds out ``validation_fraction`` of the training
+    classes' images (stratified) before any pair is drawn; the test split is the source's test
+    images of ``test_classes``, labelled.
+    """
+    from sklearn.model_selection import train_test_split
+
+    loaded = labelled_source(source, seed, source_options or {})
+    classes = set(range(loaded.num_classes or int(np.max(loaded.train[1]) + 1)))
+    test_classes = sorted(classes - set(train_classes)) if test_classes is None else test_classes
+    overlap = set(train_classes) & set(test_classes)
+    if overlap:
+        raise ConfigError("data.test_classes", f"classes {sorted(overlap)} are also trained on")
+    if len(test_classes) < 2:
+        raise ConfigError("data.test_classes", "one-shot tests need at least two classes")
+    x, y = _keep(*loaded.train, train_classes)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=validation_fraction, random_state=seed, stratify=y
+    )
+    rng = np.random.default_rng(seed)
+    if pairs:
+        train = pair_dataset(
+            x_train, balanced_pairs(y_train, round(pairs_per_image * len(y_train)), rng)
+        )
+        validation = pair_dataset(x_val, balanced_pairs(y_val, len(y_val), rng))
+    else:
+        train, validation = (x_train, y_train), (x_val, y_val)
+    names = loaded.class_names
+    return Source(
+        train=train,
+        validation=validation,
+        test=_keep(*loaded.test, test_classes),
+        input_shape=loaded.input_shape,
+        class_names=names,
+        task="metric_learning",
+        extras={"train_classes": list(train_classes), "test_classes": list(test_classes)},
+    )
