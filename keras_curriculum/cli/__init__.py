@@ -154,16 +154,22 @@ def _summary(args: argparse.Namespace) -> int:
     from keras_curriculum.training import load_config
 
     config = load_config(args.config, args.overrides)
-    source = datasets.load(
-        config.data.name, batch_size=config.data.batch_size, seed=config.seed, **config.data.options
+    # The dataset's description, not its examples: nothing is loaded or downloaded.
+    description = datasets.description(
+        config.data.name,
+        seed=config.seed,
+        model_arguments=config.model.arguments,
+        **config.data.options,
     )
     model = models.build(
-        config.model.name, metadata=source.info.metadata(), **config.model.arguments
+        config.model.name, metadata=description.metadata(), **config.model.arguments
     )
     model.summary()
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     print(f"Trainable params: {trainable:,}")
     print(f"Total params: {model.count_params():,}")
+    if description.note:
+        print(f"Note: {description.note}.")
     return 0
 
 

@@ -15,8 +15,8 @@ then cache → shuffle (training only, seeded) → batch → prefetch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import functools
+import inspect
 from typing import Any, Literal
 
 import numpy as np
@@ -26,9 +26,13 @@ from keras_curriculum.datasets.source import (
     Arrays,
     Data,
     DatasetInfo,
+    Description,
     Source,
     Split,
+    describers,
+    model_options,
     preparers,
+    register_metadata,
     register_preparer,
 )
 from keras_curriculum.errors import ConfigError, CurriculumError
@@ -48,41 +52,127 @@ def entries() -> list[Entry]:
     return DATASETS.entries()
 
 
-def load_source(name: str, *, seed: int = 0, **options: Any) -> Source:
+# The schema's defaults of ``data.validation_split`` / ``data.test_split``: a source that makes
+# its own split accepts these (every config written out by a run carries them) and 0.
+VALIDATION_SPLIT = 0.1
+TEST_SPLIT = 0.2
+
+
+def loader_options(
+    name: str, options: dict[str, Any], model_arguments: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The loader's options, checked against its signature, with the options it takes from
+    the model section (:data:`model_options`) filled in from ``model_arguments``.
+
+    Compatibility: configs written before such an option moved to ``model:`` (run
+    directories' ``config.yaml``) set it under ``data:``; that still works when the model
+    section does not contradict it (the model then takes it from the data's metadata).
+    """
+    entry = get(name)
+    options = dict(options)
+    for key in model_options.get(entry.name, ()):
+        if key not in (model_arguments or {}):
+            continue
+        value = model_arguments[key]
+        if key in options and options[key] != value:
+            raise ConfigError(
+                f"data.{key}",
+                f"{options[key]!r} contradicts model.{key} = {value!r} (set it once, under model:)",
+            )
+        options[key] = value
+    return check_arguments(entry.function, options, field="data", provided={"seed"})
+
+
+def load_source(
+    name: str, *, seed: int = 0, model_arguments: dict[str, Any] | None = None, **options: Any
+) -> Source:
     """Calls the loader ``name`` with its options (checked against its signature)."""
     entry = get(name)
-    accepts_seed = "seed" in entry.parameters
-    options = check_arguments(entry.function, options, field="data", provided={"seed"})
-    if accepts_seed:
+    options = loader_options(name, options, model_arguments)
+    if "seed" in entry.parameters:
         options["seed"] = seed
     return entry.function(**options)
+
+
+def description(
+    name: str, *, seed: int = 0, model_arguments: dict[str, Any] | None = None, **options: Any
+) -> Description:
+    """What is known of dataset ``name`` without loading or downloading its examples (see
+    :func:`metadata`). A source that registered no description (:func:`register_metadata`)
+    is loaded instead."""
+    entry = get(name)
+    checked = loader_options(name, options, model_arguments)
+    describer = describers.get(entry.name)
+    prefix = next((p for p in describers if p.endswith(":") and name.startswith(p)), None)
+    if describer is None and prefix is not None:
+        describer = functools.partial(describers[prefix], name[len(prefix) :])
+    if describer is None:
+        if "seed" in entry.parameters:
+            checked["seed"] = seed
+        source = entry.function(**checked)
+        return Description(
+            source.input_shape, source.num_classes, source.class_names, source.task, source.extras
+        )
+    accepted = inspect.signature(describer).parameters
+    takes_all = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+    checked["seed"] = seed
+    return describer(**{k: v for k, v in checked.items() if takes_all or k in accepted})
+
+
+def metadata(
+    name: str, *, seed: int = 0, model_arguments: dict[str, Any] | None = None, **options: Any
+) -> dict[str, Any]:
+    """What a model factory takes from dataset ``name`` (``input_shape``, ``num_classes``,
+    ``class_names``, a vocabulary size, …), known without loading or downloading the examples.
+
+    The loader's options are checked as :func:`load` checks them. Where the loaded data would
+    give more (the training sentences a text model adapts its vectorizer on), the description
+    gives what fixes the model's weights, so a model built from it has the same parameters.
+    """
+    return description(name, seed=seed, model_arguments=model_arguments, **options).metadata()
 
 
 def load(
     name: str,
     *,
     batch_size: int = 32,
-    validation_split: float = 0.1,
-    test_split: float = 0.2,
+    validation_split: float = VALIDATION_SPLIT,
+    test_split: float = TEST_SPLIT,
     targets: Literal["labels", "inputs"] = "labels",
     seed: int = 0,
     shuffle_buffer: int | None = None,
     cache: bool = True,
+    model_arguments: dict[str, Any] | None = None,
     **options: Any,
 ) -> Data:
     """Loads dataset ``name`` as batched train / validation / test ``tf.data`` pipelines.
 
-    ``validation_split`` and ``test_split`` are the fractions of the training data held out
-    when the source has no split of its own (0 for none). ``targets="inputs"`` makes every
-    split yield ``(x, x)``, for autoencoders; the class labels stay in ``Data.labels``.
-    Remaining keyword arguments are the loader's own options.
+    ``validation_split`` and ``test_split`` have one meaning: the fraction of the source's
+    training examples held out for validation / testing (0 for none; for an endless stream,
+    of one epoch's examples). A source that makes that split itself (a test set of its own,
+    text sources' seeded splits) cannot honour another fraction and says so (ConfigError)
+    unless it is 0 or the default. ``targets="inputs"`` makes every split yield ``(x, x)``,
+    for autoencoders; the class labels stay in ``Data.labels``. ``model_arguments`` (the
+    config's model section) gives the loader the options it takes from the model
+    (:data:`model_options`). Remaining keyword arguments are the loader's own options.
     """
     for key, value in (("validation_split", validation_split), ("test_split", test_split)):
         if not 0 <= value < 1:
             raise ConfigError(f"data.{key}", f"expected a fraction in [0, 1), got {value!r}")
     if batch_size < 1:
         raise ConfigError("data.batch_size", f"expected a positive integer, got {batch_size!r}")
-    source = load_source(name, seed=seed, **options)
+    source = load_source(name, seed=seed, model_arguments=model_arguments, **options)
+    for key, value, default, own in (
+        ("validation_split", validation_split, VALIDATION_SPLIT, source.validation),
+        ("test_split", test_split, TEST_SPLIT, source.test),
+    ):
+        if own is not None and value not in (0, default):
+            split = key.removesuffix("_split")
+            raise ConfigError(
+                f"data.{key}",
+                f"'{name}' makes its own {split} split, so {value} of the training data cannot"
+                f" be held out for it (remove data.{key}; see the dataset's own options)",
+            )
     stratify = source.task == "classification"
     epoch_size = source.epoch_size
 
@@ -237,12 +327,15 @@ __all__ = [
     "Source",
     "available",
     "describe",
+    "description",
     "entries",
     "get",
     "load",
     "load_source",
+    "metadata",
     "prepare",
     "preparable",
+    "register_metadata",
     "register_preparer",
 ]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.registry import register_dataset
 
 CLASS_NAMES = [
@@ -56,6 +56,11 @@ def subsample(x: np.ndarray, y: np.ndarray, size: int | None, seed: int):
     return x, y
 
 
+@register_metadata("fashion_mnist")
+def fashion_mnist_metadata() -> Description:
+    return Description(input_shape=(28, 28, 1), num_classes=10, class_names=CLASS_NAMES)
+
+
 @register_dataset("fashion_mnist")
 def fashion_mnist(
     *, train_size: int | None = None, test_size: int | None = None, seed: int = 0
@@ -71,10 +76,6 @@ def fashion_mnist(
     def prepare(x, y):
         return (x[..., None].astype(np.float32) / 255.0, y.astype(np.int64))
 
-    return Source(
-        train=prepare(x_train, y_train),
-        test=prepare(x_test, y_test),
-        input_shape=(28, 28, 1),
-        num_classes=10,
-        class_names=CLASS_NAMES,
+    return fashion_mnist_metadata().source(
+        train=prepare(x_train, y_train), test=prepare(x_test, y_test)
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_curriculum.datasets.fashion_mnist import load_arrays, subsample
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -25,6 +25,23 @@ def foreground_masks(images: np.ndarray, threshold: int = 10) -> np.ndarray:
     from scipy.ndimage import binary_fill_holes
 
     return np.stack([binary_fill_holes(image > threshold) for image in images]).astype(np.uint8)
+
+
+@register_metadata("fashion_mnist_masks")
+def fashion_mnist_masks_metadata(*, image_size: int = 32, threshold: int = 10) -> Description:
+    if image_size < 28:
+        raise ConfigError(
+            "data.image_size", f"must be at least 28 (the images are 28×28), got {image_size}"
+        )
+    if not 0 <= threshold < 255:
+        raise ConfigError("data.threshold", f"expected a pixel value in [0, 255), got {threshold}")
+    return Description(
+        input_shape=(image_size, image_size, 1),
+        num_classes=len(CLASS_NAMES),
+        class_names=CLASS_NAMES,
+        task="segmentation",
+        extras={"input_shape_field": "data.image_size"},
+    )
 
 
 @register_dataset("fashion_mnist_masks")
@@ -40,12 +57,7 @@ def fashion_mnist_masks(
 
     ``train_size`` / ``test_size`` take seeded subsets stratified by garment class.
     """
-    if image_size < 28:
-        raise ConfigError(
-            "data.image_size", f"must be at least 28 (the images are 28×28), got {image_size}"
-        )
-    if not 0 <= threshold < 255:
-        raise ConfigError("data.threshold", f"expected a pixel value in [0, 255), got {threshold}")
+    description = fashion_mnist_masks_metadata(image_size=image_size, threshold=threshold)
     (x_train, y_train), (x_test, y_test) = load_arrays()
     x_train, _ = subsample(x_train, y_train, train_size, seed)
     x_test, _ = subsample(x_test, y_test, test_size, seed)
@@ -56,12 +68,4 @@ def fashion_mnist_masks(
         images = np.pad(images, padding)
         return images[..., None].astype(np.float32) / 255.0, foreground_masks(images, threshold)
 
-    return Source(
-        train=prepare(x_train),
-        test=prepare(x_test),
-        input_shape=(image_size, image_size, 1),
-        num_classes=2,
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
-    )
+    return description.source(train=prepare(x_train), test=prepare(x_test))

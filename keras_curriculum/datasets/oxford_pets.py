@@ -15,7 +15,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.datasets.tfds_source import prepared_builder
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
@@ -42,6 +42,19 @@ def to_example(example: dict[str, Any], image_size: int):
     )
 
 
+@register_metadata("oxford_iiit_pet")
+def oxford_iiit_pet_metadata(*, image_size: int = 128) -> Description:
+    if image_size < 8:
+        raise ConfigError("data.image_size", f"expected at least 8 pixels, got {image_size}")
+    return Description(
+        input_shape=(image_size, image_size, 3),
+        num_classes=len(CLASS_NAMES),
+        class_names=CLASS_NAMES,
+        task="segmentation",
+        extras={"input_shape_field": "data.image_size"},
+    )
+
+
 @register_dataset("oxford_iiit_pet")
 def oxford_iiit_pet(
     *,
@@ -58,8 +71,7 @@ def oxford_iiit_pet(
     """
     import tensorflow_datasets as tfds
 
-    if image_size < 8:
-        raise ConfigError("data.image_size", f"expected at least 8 pixels, got {image_size}")
+    description = oxford_iiit_pet_metadata(image_size=image_size)
     builder = prepared_builder("oxford_iiit_pet", data_dir=data_dir, download=download)
 
     def split(name: str) -> tf.data.Dataset:
@@ -70,12 +82,4 @@ def oxford_iiit_pet(
             lambda example: to_example(example, image_size), num_parallel_calls=tf.data.AUTOTUNE
         )
 
-    return Source(
-        train=split(train_split),
-        test=split(test_split),
-        input_shape=(image_size, image_size, 3),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
-    )
+    return description.source(train=split(train_split), test=split(test_split))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -57,6 +57,21 @@ def generate(count: int, image_size: int, max_shapes: int, noise: float, rng: np
     return images, masks
 
 
+@register_metadata("shapes")
+def shapes_metadata(*, image_size: int = 64, max_shapes: int = 4) -> Description:
+    if image_size < 16:
+        raise ConfigError("data.image_size", f"expected at least 16 pixels, got {image_size}")
+    if max_shapes < 1:
+        raise ConfigError("data.max_shapes", f"expected at least 1, got {max_shapes}")
+    return Description(
+        input_shape=(image_size, image_size, 3),
+        num_classes=len(CLASS_NAMES),
+        class_names=CLASS_NAMES,
+        task="segmentation",
+        extras={"input_shape_field": "data.image_size"},
+    )
+
+
 @register_dataset("shapes")
 def shapes(
     *,
@@ -68,18 +83,10 @@ def shapes(
     seed: int = 0,
 ) -> Source:
     """SYNTHETIC shapes: seeded RGB images of circles/squares/triangles with per-class masks."""
-    if image_size < 16:
-        raise ConfigError("data.image_size", f"expected at least 16 pixels, got {image_size}")
-    if max_shapes < 1:
-        raise ConfigError("data.max_shapes", f"expected at least 1, got {max_shapes}")
+    description = shapes_metadata(image_size=image_size, max_shapes=max_shapes)
     # Separate streams, so the test set does not change when train_size does.
     train_rng, test_rng = (np.random.default_rng([seed, stream]) for stream in (0, 1))
-    return Source(
+    return description.source(
         train=generate(train_size, image_size, max_shapes, noise, train_rng),
         test=generate(test_size, image_size, max_shapes, noise, test_rng),
-        input_shape=(image_size, image_size, 3),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
     )

@@ -1,6 +1,7 @@
 """What a dataset loader returns (:class:`Source`), what :func:`keras_curriculum.datasets.load`
-makes of it (:class:`Data`, :class:`DatasetInfo`), and the registry of datasets that are
-prepared from packages into the cache.
+makes of it (:class:`Data`, :class:`DatasetInfo`), what is known of a dataset without loading
+it (:class:`Description`, registered with :func:`register_metadata`), and the registry of
+datasets that are prepared from packages into the cache.
 
 Source modules import this module and :func:`keras_curriculum.registry.register_dataset`;
 ``datasets/__init__`` imports every source module by name.
@@ -60,12 +61,77 @@ class DatasetInfo:
 
     def metadata(self) -> dict[str, Any]:
         """The fields a model factory may take by name (``input_shape``, ``num_classes``, …)."""
-        fields = {
-            "input_shape": self.input_shape,
-            "num_classes": self.num_classes,
-            "class_names": self.class_names,
-        }
-        return {**{k: v for k, v in fields.items() if v is not None}, **self.extras}
+        return metadata_fields(self)
+
+
+def metadata_fields(info: DatasetInfo | Description | Source) -> dict[str, Any]:
+    """``input_shape``, ``num_classes`` and ``class_names`` (those known), then the extras."""
+    fields = {
+        "input_shape": info.input_shape,
+        "num_classes": info.num_classes,
+        "class_names": info.class_names,
+    }
+    return {**{k: v for k, v in fields.items() if v is not None}, **info.extras}
+
+
+@dataclass(frozen=True)
+class Description:
+    """What is known of a source without loading its examples: the fields of a
+    :class:`Source` other than its splits.
+
+    ``extras`` holds only what is cheap to know (a vocabulary *size*, not the training
+    sentences); a model factory built from a description alone must have the same weights'
+    shapes as one built from the loaded data (``keras-curriculum summary`` relies on it).
+    """
+
+    input_shape: tuple[int | None, ...]
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    task: str = "classification"
+    extras: dict[str, Any] = field(default_factory=dict)
+    # How a model built from this description differs from one built from the loaded data
+    # (``keras-curriculum summary`` prints it); empty when it does not.
+    note: str = ""
+
+    def metadata(self) -> dict[str, Any]:
+        return metadata_fields(self)
+
+    def source(self, *, extras: dict[str, Any] | None = None, **splits: Any) -> Source:
+        """The :class:`Source` of these fields and ``splits`` (``train``, ``test``, …, and
+        Source's other options), with ``extras`` added to the description's own."""
+        return Source(
+            input_shape=self.input_shape,
+            num_classes=self.num_classes,
+            class_names=self.class_names,
+            task=self.task,
+            extras={**self.extras, **(extras or {})},
+            **splits,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptions: a function per loader (or per name prefix, such as ``tfds:``) that takes the
+# loader's options (or those of them it needs) and returns a Description without reading the
+# examples. ``datasets.metadata`` calls it; a loader without one is loaded instead.
+
+describers: dict[str, Callable[..., Description]] = {}
+
+
+def register_metadata(name: str):
+    """Registers ``function(**options) -> Description`` for dataset ``name`` (or, for a name
+    ending in ``:``, every dataset name with that prefix: ``function(rest, **options)``)."""
+
+    def decorator(function):
+        describers[name] = function
+        return function
+
+    return decorator
+
+
+# Loader options whose value belongs to the model section of a config: the examples depend on
+# the model's architecture (word2vec's skip-gram and CBOW examples differ). The config sets
+# them once, under ``model:``; ``datasets.load`` hands them to the loader.
+model_options: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass

@@ -15,9 +15,11 @@ the training sentences to the model factories as ``extras["train_texts"]``.
 - ``text_folder``: a local folder with one sub-folder of ``.txt`` files per class
   (``keras.utils.text_dataset_from_directory``).
 
-The splits' ``validation_size`` / ``test_size`` are fractions of the whole set; the config's
-``data.validation_split`` / ``data.test_split`` do not apply, since these sources already
-provide all three splits.
+The splits' ``validation_size`` / ``test_size`` are fractions of the whole set. These sources
+make all three splits themselves, so the config's ``data.validation_split`` /
+``data.test_split`` (fractions held out of the training data) cannot apply: ``datasets.load``
+rejects a value for them. Without loading, a source's description gives the classes but not
+the training sentences: a model built from it takes token ids, with the same weights.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ from keras_curriculum.datasets.cache import (
     read_from_package,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.errors import ConfigError, CurriculumError
 from keras_curriculum.registry import register_dataset
 
@@ -124,16 +131,28 @@ def text_source(
         fold=fold,
         folds=folds,
     )
-    return Source(
+    return text_description(class_names).source(
         train=splits["train"],
         validation=splits["validation"],
         test=splits["test"],
+        extras={"train_texts": splits["train"][0]},
+    )
+
+
+def text_description(class_names: list[str]) -> Description:
+    """Raw strings in, one of ``class_names`` out."""
+    return Description(
         input_shape=(),
         num_classes=len(class_names),
         class_names=list(class_names),
-        task="classification",
-        extras={"train_texts": splits["train"][0]},
+        note=TEXT_NOTE,
     )
+
+
+TEXT_NOTE = (
+    "the training sentences are not read, so this model takes token ids; trained, it takes"
+    " raw strings through a TextVectorization layer (no weights) adapted on them"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +185,11 @@ def read_movie_reviews(path: Path | None = None) -> tuple[np.ndarray, np.ndarray
     texts_array, ratings_array = np.array(texts, dtype=object), np.array(ratings)
     keep = ratings_array != 0
     return texts_array[keep], ratings_array[keep], (ratings_array[keep] > 0).astype(np.int64)
+
+
+@register_metadata(MR_NAME)
+def movie_review_polarity_metadata() -> Description:
+    return text_description(MR_CLASS_NAMES)
 
 
 @register_dataset(MR_NAME)
@@ -236,6 +260,33 @@ def text_table(
     The delimiter is a tab for ``.tsv``/``.tab`` files and a comma otherwise unless given.
     Labels may be any strings or numbers; classes are their sorted distinct values.
     """
+    texts, raw_labels = read_table(path, text_column, label_column, delimiter)
+    class_names = sorted(set(raw_labels), key=_numeric_first)
+    index = {name: i for i, name in enumerate(class_names)}
+    labels = np.array([index[label] for label in raw_labels])
+    return text_source(
+        texts, labels, class_names,
+        validation_size=validation_size, test_size=test_size, seed=seed, fold=fold, folds=folds,
+    )  # fmt: skip
+
+
+@register_metadata("text_table")
+def text_table_metadata(
+    *,
+    path: str,
+    text_column: str = "text",
+    label_column: str = "label",
+    delimiter: str | None = None,
+) -> Description:
+    """The classes are the label column's distinct values (the table is read, not split)."""
+    _texts, raw_labels = read_table(path, text_column, label_column, delimiter)
+    return text_description(sorted(set(raw_labels), key=_numeric_first))
+
+
+def read_table(
+    path: str, text_column: str, label_column: str, delimiter: str | None
+) -> tuple[list[str], list[str]]:
+    """The text and label columns of a TSV/CSV file with a header row."""
     file = _check_path(path, folder=False)
     if delimiter is None:
         delimiter = "\t" if file.suffix.lower() in (".tsv", ".tab") else ","
@@ -250,15 +301,7 @@ def text_table(
         rows = [(row[text_column], row[label_column].strip()) for row in reader]
     if not rows:
         raise CurriculumError(f"{file} has no rows")
-    texts = [text for text, _ in rows]
-    raw_labels = [label for _, label in rows]
-    class_names = sorted(set(raw_labels), key=_numeric_first)
-    index = {name: i for i, name in enumerate(class_names)}
-    labels = np.array([index[label] for label in raw_labels])
-    return text_source(
-        texts, labels, class_names,
-        validation_size=validation_size, test_size=test_size, seed=seed, fold=fold, folds=folds,
-    )  # fmt: skip
+    return [text for text, _ in rows], [label for _, label in rows]
 
 
 def _numeric_first(label: str):
@@ -306,3 +349,11 @@ def text_folder(
         texts, np.array(labels), class_names,
         validation_size=validation_size, test_size=test_size, seed=seed, fold=fold, folds=folds,
     )  # fmt: skip
+
+
+@register_metadata("text_folder")
+def text_folder_metadata(*, path: str) -> Description:
+    """The classes are the sub-folders' names, in alphabetical order (as
+    ``text_dataset_from_directory`` numbers them)."""
+    folder = _check_path(path, folder=True)
+    return text_description(sorted(p.name for p in folder.iterdir() if p.is_dir()))

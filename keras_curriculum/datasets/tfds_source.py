@@ -1,7 +1,8 @@
 """Any TensorFlow Datasets name as ``tfds:<name>`` (for example ``tfds:mnist``, ``tfds:cifar10``).
 
 TFDS downloads and prepares the data on first use, so these need a connected machine; tests
-run the same code through ``tfds.testing.mock_data``.
+run the same code through ``tfds.testing.mock_data``. Their metadata (shapes, classes) comes
+from the builder's feature description, which TFDS defines in code: no download.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Source
-from keras_curriculum.errors import CurriculumError
+from keras_curriculum.datasets.source import Description, Source, register_metadata
+from keras_curriculum.datasets.text import TEXT_NOTE
+from keras_curriculum.errors import ConfigError, CurriculumError
 from keras_curriculum.registry import Entry, register_prefix
 
 PREFIX = "tfds:"
@@ -54,14 +56,7 @@ def tfds_loader(
     import tensorflow_datasets as tfds
 
     builder = prepared_builder(tfds_name, data_dir=data_dir, download=download)
-    features = builder.info.features
-    if input_key is None:
-        # "image"/"text" when present: cifar10's first feature is its string "id"
-        candidates = [k for k in features.keys() if k != label_key]
-        input_key = next((k for k in ("image", "text") if k in candidates), candidates[0])
-    label_feature = features[label_key]
-    num_classes = getattr(label_feature, "num_classes", None)
-    class_names = list(label_feature.names) if num_classes else None
+    input_key, description = describe_features(builder, input_key, label_key)
 
     def split(name: str | None) -> tf.data.Dataset | None:
         if name is None:
@@ -79,17 +74,53 @@ def tfds_loader(
 
     train = split(train_split)
     # Text input: the training sentences, for model factories that adapt a vectorizer on them.
-    is_text = features[input_key].dtype == tf.string
+    is_text = builder.info.features[input_key].dtype == tf.string
     extras = {"train_texts": train.map(lambda x, y: x).batch(1024)} if is_text else {}
-    return Source(
+    return description.source(
         train=train,
         validation=split(validation_split_name),
         test=split(test_split_name),
-        input_shape=tuple(features[input_key].shape),
-        num_classes=num_classes,
-        class_names=class_names,
         extras=extras,
     )
+
+
+def describe_features(builder, input_key: str | None, label_key: str) -> tuple[str, Description]:
+    """The input feature's key and the (input, label) pairs' description, from the builder's
+    feature specification."""
+    features = builder.info.features
+    if label_key not in features:
+        raise ConfigError("data.label_key", f"{builder.name} has no feature {label_key!r}")
+    if input_key is None:
+        # "image"/"text" when present: cifar10's first feature is its string "id"
+        candidates = [k for k in features.keys() if k != label_key]
+        input_key = next((k for k in ("image", "text") if k in candidates), candidates[0])
+    elif input_key not in features:
+        found = ", ".join(features.keys())
+        raise ConfigError(
+            "data.input_key", f"{builder.name} has no feature {input_key!r} ({found})"
+        )
+    label_feature = features[label_key]
+    num_classes = getattr(label_feature, "num_classes", None)
+    is_text = features[input_key].dtype == tf.string
+    return input_key, Description(
+        input_shape=tuple(features[input_key].shape),
+        num_classes=num_classes,
+        class_names=list(label_feature.names) if num_classes else None,
+        note=TEXT_NOTE if is_text else "",
+    )
+
+
+@register_metadata(PREFIX)
+def tfds_metadata(
+    tfds_name: str,
+    *,
+    input_key: str | None = None,
+    label_key: str = "label",
+    data_dir: str | None = None,
+) -> Description:
+    """A ``tfds:<name>`` dataset's description, from its builder (nothing is downloaded)."""
+    builder = prepared_builder(tfds_name, data_dir=data_dir, download=False)
+    return describe_features(builder, input_key, label_key)[1]
 
 
 def _resolve(name: str) -> Entry:

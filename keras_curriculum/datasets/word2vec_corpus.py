@@ -41,9 +41,11 @@ evaluation sets ``wordsim353`` and ``questions_words`` are prepared like the cor
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import tensorflow as tf
@@ -54,7 +56,13 @@ from keras_curriculum.datasets.cache import (
     read_from_package,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    model_options,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.errors import ConfigError, CurriculumError
 from keras_curriculum.registry import register_dataset
 
@@ -346,23 +354,60 @@ def example_stream(
 # The registered corpora.
 
 
+@dataclass(frozen=True)
+class CorpusOptions:
+    """The options of every corpus (``data:`` keys), besides the corpus's own.
+
+    ``architecture`` is the model's (``model.architecture``): the examples differ for
+    skip-gram and CBOW, so ``datasets.load`` hands it over from the model section.
+    """
+
+    architecture: Architecture = "skipgram"
+    min_count: int = 5
+    max_vocab: int | None = None
+    window: int = 5
+    negatives: int = 5
+    sample: float = 1e-3
+    chunk_size: int = 128
+    test_chunks: int = 32
+
+    def check(self) -> None:
+        for name in ("window", "negatives", "min_count", "chunk_size", "test_chunks"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"data.{name}", f"expected at least 1, got {getattr(self, name)}")
+
+
 def count_element(count: tf.Tensor, *_element) -> tf.Tensor:
     return count + 1
 
 
-def corpus_source(
-    corpus: Corpus,
-    *,
-    architecture: Architecture,
-    min_count: int,
-    max_vocab: int | None,
-    window: int,
-    negatives: int,
-    sample: float,
-    chunk_size: int,
-    test_chunks: int,
-    seed: int,
-) -> Source:
+def corpus_vocabulary(corpus: Corpus, options: CorpusOptions) -> tuple[list[str], np.ndarray, int]:
+    """The vocabulary (padding first), its words' counts and the corpus's token count."""
+    options.check()
+    counts = count_words(corpus)
+    words, word_counts = build_vocabulary(
+        counts, min_count=options.min_count, max_vocab=options.max_vocab
+    )
+    if len(words) < 3:
+        raise CurriculumError(f"the corpus has fewer than 2 words seen {options.min_count}+ times")
+    return words, word_counts, int(sum(counts.values()))
+
+
+def corpus_description(words: list[str], options: CorpusOptions) -> Description:
+    """What the word2vec model takes from the data: the vocabulary size and the architecture."""
+    return Description(
+        input_shape=(options.chunk_size,),
+        task=TASK,
+        extras={
+            "vocabulary_size": len(words),
+            "architecture": options.architecture,
+            "window": options.window,
+            "negatives": options.negatives,
+        },
+    )
+
+
+def corpus_source(corpus: Corpus, options: CorpusOptions, *, seed: int) -> Source:
     """A word2vec :class:`Source` over text files or a dataset of strings.
 
     An element is a chunk of ``chunk_size`` examples (tf.data's per-element cost is paid once
@@ -374,43 +419,77 @@ def corpus_source(
     trainer's loss evaluation only: word2vec has no held-out objective; the real evaluation
     is the word-similarity and analogy report.
     """
-    for name, value in (("window", window), ("negatives", negatives), ("min_count", min_count),
-                        ("chunk_size", chunk_size), ("test_chunks", test_chunks)):  # fmt: skip
-        if value < 1:
-            raise ConfigError(f"data.{name}", f"expected at least 1, got {value}")
-    counts = count_words(corpus)
-    words, word_counts = build_vocabulary(counts, min_count=min_count, max_vocab=max_vocab)
-    if len(words) < 3:
-        raise CurriculumError(f"the corpus has fewer than 2 words seen {min_count}+ times")
-    options = dict(
-        architecture=architecture, window=window, negatives=negatives, sample=sample,
-        chunk_size=chunk_size,
+    words, word_counts, corpus_words = corpus_vocabulary(corpus, options)
+    stream = dict(
+        architecture=options.architecture, window=options.window, negatives=options.negatives,
+        sample=options.sample, chunk_size=options.chunk_size,
     )  # fmt: skip
     one_pass = example_stream(
-        corpus, words, word_counts, seed=seed + 1, rerandomize=False, **options
+        corpus, words, word_counts, seed=seed + 1, rerandomize=False, **stream
     )
     chunks_per_pass = int(one_pass.reduce(np.int64(0), count_element))
     if chunks_per_pass == 0:
-        raise CurriculumError(f"the corpus yields fewer than {chunk_size} examples (chunk_size)")
-    test = tf.data.Dataset.from_tensor_slices(next(iter(one_pass.batch(test_chunks))))
-    train = example_stream(corpus, words, word_counts, seed=seed, endless=True, **options)
-    return Source(
+        raise CurriculumError(
+            f"the corpus yields fewer than {options.chunk_size} examples (chunk_size)"
+        )
+    test = tf.data.Dataset.from_tensor_slices(next(iter(one_pass.batch(options.test_chunks))))
+    train = example_stream(corpus, words, word_counts, seed=seed, endless=True, **stream)
+    return corpus_description(words, options).source(
         train=train,
         test=test,
-        input_shape=(chunk_size,),
-        task=TASK,
         cache=False,
         epoch_size=chunks_per_pass,
         extras={
             "vocabulary": words,
-            "vocabulary_size": len(words),
             "word_counts": word_counts.tolist(),
-            "corpus_words": int(sum(counts.values())),
-            "architecture": architecture,
-            "window": window,
-            "negatives": negatives,
+            "corpus_words": corpus_words,
         },
     )
+
+
+def register_corpus(name: str):
+    """Registers dataset ``name`` from ``corpus(**its own options) -> Corpus``: the loader
+    takes the corpus's options, then every :class:`CorpusOptions` field, then ``seed``; its
+    description (``datasets.metadata``) counts the corpus's words to size the vocabulary, and
+    draws no example."""
+
+    def decorator(corpus: Callable[..., Corpus]):
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = [
+            *inspect.signature(corpus).parameters.values(),
+            *(inspect.Parameter(f.name, keyword, default=f.default, annotation=f.type)
+              for f in fields(CorpusOptions)),
+            inspect.Parameter("seed", keyword, default=0, annotation="int"),
+        ]  # fmt: skip
+        signature = inspect.Signature(parameters, return_annotation="Source")
+        option_names = {f.name for f in fields(CorpusOptions)}
+
+        def split(arguments: dict[str, Any]) -> tuple[Corpus, CorpusOptions, int]:
+            bound = signature.bind(**arguments)
+            bound.apply_defaults()
+            values = dict(bound.arguments)
+            seed = values.pop("seed")
+            options = CorpusOptions(**{k: values.pop(k) for k in option_names})
+            return corpus(**values), options, seed
+
+        def loader(**arguments: Any) -> Source:
+            documents, options, seed = split(arguments)
+            return corpus_source(documents, options, seed=seed)
+
+        def describe(**arguments: Any) -> Description:
+            documents, options, _seed = split(arguments)
+            return corpus_description(corpus_vocabulary(documents, options)[0], options)
+
+        loader.__signature__ = signature
+        loader.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": "Source"}
+        loader.__name__ = loader.__qualname__ = corpus.__name__
+        loader.__doc__ = corpus.__doc__
+        register_dataset(name)(loader)
+        register_metadata(name)(describe)
+        model_options[name] = ("architecture",)
+        return corpus
+
+    return decorator
 
 
 def text_paths(path: str | Path) -> list[Path]:
@@ -425,89 +504,26 @@ def text_paths(path: str | Path) -> list[Path]:
     raise ConfigError("data.path", f"no text file at {path}")
 
 
-@register_dataset("wiki_sample")
-def wiki_sample(
-    *,
-    architecture: Architecture = "skipgram",
-    min_count: int = 5,
-    max_vocab: int | None = None,
-    window: int = 5,
-    negatives: int = 5,
-    sample: float = 1e-3,
-    chunk_size: int = 128,
-    test_chunks: int = 32,
-    seed: int = 0,
-) -> Source:
+@register_corpus("wiki_sample")
+def wiki_sample() -> Corpus:
     """Word2vec examples from 106 Wikipedia articles (452,944 tokens; gensim's test extract)."""
-    return corpus_source(
-        [prepared_file("wiki_sample", "wiki_sample.txt")],
-        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
-        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
-        seed=seed,
-    )  # fmt: skip
+    return [prepared_file("wiki_sample", "wiki_sample.txt")]
 
 
-@register_dataset("lee")
-def lee(
-    *,
-    architecture: Architecture = "skipgram",
-    min_count: int = 5,
-    max_vocab: int | None = None,
-    window: int = 5,
-    negatives: int = 5,
-    sample: float = 1e-3,
-    chunk_size: int = 128,
-    test_chunks: int = 32,
-    seed: int = 0,
-) -> Source:
+@register_corpus("lee")
+def lee() -> Corpus:
     """Word2vec examples from the Lee corpus (300 news texts, about 60,000 words)."""
-    return corpus_source(
-        [prepared_file("lee", "lee_background.txt")],
-        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
-        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
-        seed=seed,
-    )  # fmt: skip
+    return [prepared_file("lee", "lee_background.txt")]
 
 
-@register_dataset("text_corpus")
-def text_corpus(
-    *,
-    path: str,
-    architecture: Architecture = "skipgram",
-    min_count: int = 5,
-    max_vocab: int | None = None,
-    window: int = 5,
-    negatives: int = 5,
-    sample: float = 1e-3,
-    chunk_size: int = 128,
-    test_chunks: int = 32,
-    seed: int = 0,
-) -> Source:
+@register_corpus("text_corpus")
+def text_corpus(*, path: str) -> Corpus:
     """Word2vec examples from a text file or a folder of them (one sentence per line)."""
-    return corpus_source(
-        text_paths(path),
-        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
-        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
-        seed=seed,
-    )  # fmt: skip
+    return text_paths(path)
 
 
-@register_dataset("tfds_corpus")
-def tfds_corpus(
-    *,
-    dataset: str,
-    split: str = "train",
-    feature: str = "text",
-    architecture: Architecture = "skipgram",
-    min_count: int = 5,
-    max_vocab: int | None = None,
-    window: int = 5,
-    negatives: int = 5,
-    sample: float = 1e-3,
-    chunk_size: int = 128,
-    test_chunks: int = 32,
-    seed: int = 0,
-) -> Source:
+@register_corpus("tfds_corpus")
+def tfds_corpus(*, dataset: str, split: str = "train", feature: str = "text") -> Corpus:
     """Word2vec examples from a TensorFlow Datasets text feature (downloads on first use)."""
     import tensorflow_datasets as tfds
 
@@ -519,9 +535,4 @@ def tfds_corpus(
         found = ", ".join(documents.element_spec)
         message = f"'{dataset}' has no feature '{feature}' (it has {found})"
         raise ConfigError("data.feature", message)
-    return corpus_source(
-        documents.map(lambda example: example[feature]),
-        architecture=architecture, min_count=min_count, max_vocab=max_vocab, window=window,
-        negatives=negatives, sample=sample, chunk_size=chunk_size, test_chunks=test_chunks,
-        seed=seed,
-    )  # fmt: skip
+    return documents.map(lambda example: example[feature])

@@ -72,6 +72,7 @@ def load_data(config: ExperimentConfig, *, replicas: int = 1) -> datasets.Data:
         targets=data.targets,
         seed=config.seed,
         shuffle_buffer=data.shuffle_buffer,
+        model_arguments=config.model.arguments,  # options the examples take from the model
         **data.options,
     )
 
