@@ -177,7 +177,8 @@ class CallbacksConfig(Section):
     early_stopping: EarlyStoppingConfig | None = None
     reduce_lr_on_plateau: ReduceLROnPlateauConfig | None = None
     model_checkpoint: bool = Field(
-        True, description="Keep the best model (by val_loss) as checkpoints/best.keras."
+        True,
+        description="Keep the best weights (by val_loss) as checkpoints/best.weights.h5.",
     )
     backup_and_restore: bool = Field(
         True, description="Back up each epoch so --resume can continue an interrupted run."

@@ -63,7 +63,7 @@ def bad_train_inputs(tmp: Path) -> list[tuple[list[str], list[str]]]:
         (["--config", str(tmp)], [str(tmp), "cannot read file"]),
         (
             [*config, "--set", "training.optimizer.learning_rate=fast"],
-            [str(DIGITS), "training.optimizer.learning_rate: expected a number, got 'fast'"],
+            ["--set: training.optimizer.learning_rate: expected a number, got 'fast'"],
         ),
         (
             [*config, "--set", "training.epoch=3"],
@@ -159,7 +159,7 @@ def test_console_script_bad_config_leaves_no_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: {DIGITS}: training.optimizer.learning_rate: expected a number, got 'fast'"
+        "error: --set: training.optimizer.learning_rate: expected a number, got 'fast'"
     )
     assert result.stdout == ""
     assert not output.exists()

@@ -8,14 +8,18 @@ status 2, before any run directory is created. ``--debug`` shows the traceback i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from keras_curriculum.cli import generative, text, word2vec
-from keras_curriculum.errors import CurriculumError
+from keras_curriculum.errors import CurriculumError, Terminated
 
 EXIT_BAD_INPUT = 2
 
@@ -47,19 +51,74 @@ def quiet_tensorflow_import() -> None:
         os.close(devnull)
 
 
-def _run(function: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    if not getattr(args, "debug", False):
-        quiet_tensorflow_import()
+@contextlib.contextmanager
+def _native_stderr_to_devnull() -> Iterator[None]:
+    """Sends what TensorFlow's C++ code writes to file descriptor 2 (oneDNN notes, XLA
+    chatter, at any time, not only on import) to /dev/null for the command's duration,
+    while Python's own ``sys.stderr`` (this CLI's errors, warnings) still reaches the
+    terminal through a copy of the descriptor."""
     try:
-        return function(args) or 0
+        real_stderr = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # captured (pytest): leave Python's as is
+        real_stderr = False
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    previous = sys.stderr
+    os.dup2(devnull, 2)
+    if real_stderr:
+        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, closefd=True)
+    try:
+        yield
+    finally:
+        if real_stderr:
+            sys.stderr.flush()
+            sys.stderr.close()
+            sys.stderr = previous
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _run(function: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Runs a command: a CurriculumError is one line on stderr and its exit status (2 for
+    bad input, 3 for a diverged run); Ctrl-C exits 130 and SIGTERM 143, both recorded by a
+    running training as ``interrupted``. A full disk is one line too."""
+    debug = getattr(args, "debug", False)
+    if not debug:
+        quiet_tensorflow_import()
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with contextlib.nullcontext() if debug else _native_stderr_to_devnull():
+            return function(args) or 0
     except CurriculumError as error:
-        if args.debug:
+        if debug:
             raise
         print(f"error: {error}", file=sys.stderr)
+        return error.exit_status
+    except KeyboardInterrupt as error:
+        terminated = isinstance(error, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 143 if terminated else 130
+    except OSError as error:
+        if debug or error.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+# Failures of the machine rather than of the program: a full disk, a read-only folder.
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -101,8 +160,13 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         from keras_curriculum.training import rundir
 
+        if args.config:
+            raise CurriculumError(
+                "--config and --resume exclude each other: a resumed run keeps its own config"
+                " (change what a resume may change with --set, e.g. training.epochs)"
+            )
         run_dir = rundir.check_run(Path(args.resume))
-        config = load_config(run_dir / "config.yaml", args.overrides)
+        config = load_config(run_dir / rundir.CONFIG_FILE, args.overrides)
     elif args.config:
         config = load_config(args.config, args.overrides)
     else:
@@ -173,6 +237,30 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(args: argparse.Namespace) -> int:
+    from keras_curriculum.training import rundir
+
+    root = Path(args.directory)
+    if not root.is_dir():
+        raise CurriculumError(f"{root} is not a directory")
+    found = rundir.find_runs(root)
+    if not found:
+        print(f"no runs under {root}")
+        return 0
+    rows = [rundir.describe(run_dir) for run_dir in found]
+    width = max(len(str(row["run_dir"])) for row in rows)
+    print(f"{'run':{width}}  {'status':11}  {'epochs':>6}  test")
+    for row in rows:
+        figures = " ".join(
+            f"{key} {value:.4f}" if isinstance(value, int | float) else f"{key} {value}"
+            for key, value in (row["test"] or {}).items()
+        )
+        epochs = "" if row["epochs"] is None else str(row["epochs"])
+        reason = f"  ({row['reason']})" if row["reason"] and not figures else ""
+        print(f"{str(row['run_dir']):{width}}  {row['status']:11}  {epochs:>6}  {figures}{reason}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from keras_curriculum.training import evaluate
 
@@ -235,6 +323,11 @@ def main_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--debug", action="store_true")
     p.set_defaults(function=_evaluate)
+
+    p = commands.add_parser("runs", help="the runs under a folder: status, epochs, test figures")
+    p.add_argument("directory", nargs="?", default="runs", help="a runs folder (default: runs)")
+    p.add_argument("--debug", action="store_true")
+    p.set_defaults(function=_runs)
 
     p = commands.add_parser("schema", help="print (or write) the JSON Schema of config files")
     p.add_argument("--output", "-o", help="file to write instead of stdout")

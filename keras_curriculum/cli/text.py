@@ -33,14 +33,13 @@ def predict_texts(
 def load_text_model(run_dir: Path):
     """The run's model.keras, checked to take raw strings."""
 
-    from keras_curriculum import models
-    from keras_curriculum.training import rundir
+    from keras_curriculum.training import load_model, rundir
 
     run_dir = rundir.check_run(run_dir)
     path = run_dir / "model.keras"
     if not path.exists():
         raise CurriculumError(f"{run_dir} has no model.keras (the run did not finish)")
-    model = models.load(path)
+    model = load_model(path)
     if model.inputs[0].dtype != "string":
         raise CurriculumError(
             f"{run_dir}: the model takes {model.inputs[0].dtype} inputs, not text"

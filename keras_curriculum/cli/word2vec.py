@@ -31,10 +31,23 @@ def print_matches(vectors, positive: list[str], negative: list[str], topn: int) 
         print(f"{word:24} {score:.4f}")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (``--top -5`` is an error, not "everything")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
 def _neighbours_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir")
     parser.add_argument("word")
-    parser.add_argument("--top", type=int, default=10, help="how many neighbours (default 10)")
+    parser.add_argument(
+        "--top", type=positive_int, default=10, help="how many neighbours (default 10)"
+    )
 
 
 def neighbours(args: argparse.Namespace) -> int:
@@ -47,7 +60,7 @@ def _analogy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "words", nargs=3, metavar="WORD", help="A B C: A − B + C, e.g. king man woman"
     )
-    parser.add_argument("--top", type=int, default=5, help="how many answers (default 5)")
+    parser.add_argument("--top", type=positive_int, default=5, help="how many answers (default 5)")
 
 
 def analogy(args: argparse.Namespace) -> int:

@@ -7,6 +7,6 @@ seeding).
 """
 
 from keras_curriculum.training.checks import check_config, load_config
-from keras_curriculum.training.trainer import RunResult, evaluate, prepare, train
+from keras_curriculum.training.trainer import RunResult, evaluate, load_model, prepare, train
 
-__all__ = ["RunResult", "check_config", "evaluate", "load_config", "prepare", "train"]
+__all__ = ["RunResult", "check_config", "evaluate", "load_config", "load_model", "prepare", "train"]
