@@ -15,7 +15,7 @@ import keras
 
 from keras_curriculum.config import LossConfig, OptimizerConfig, ScheduleConfig
 from keras_curriculum.errors import ConfigError, did_you_mean
-from keras_curriculum.objectives import classification, segmentation
+from keras_curriculum.objectives import classification, detection, segmentation
 
 # The project's own losses and metrics by config name; their factories may take fields of the
 # data's metadata (``num_classes``, …) by name. A new one is one line here.
@@ -23,11 +23,14 @@ _losses: dict[str, Callable[..., Any]] = {
     "smoothed_sparse_categorical_crossentropy": classification.smoothed_sparse_crossentropy,
     "dice": segmentation.dice_loss,
     "crossentropy_dice": segmentation.crossentropy_dice_loss,
+    "smooth_l1": detection.smooth_l1_loss,
+    "ciou": detection.ciou_loss,
 }
 _metrics: dict[str, Callable[..., Any]] = {
     "mean_iou": segmentation.mean_iou,
     "foreground_iou": segmentation.foreground_iou,
     "foreground_dice": segmentation.foreground_dice,
+    "box_mean_iou": detection.box_mean_iou,
 }
 
 
