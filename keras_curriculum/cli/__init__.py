@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from keras_curriculum.cli import generative, text, word2vec
+from keras_curriculum.cli import explain, generative, text, word2vec
 from keras_curriculum.errors import CurriculumError, Terminated
 
 EXIT_BAD_INPUT = 2
@@ -345,6 +345,7 @@ def main_parser() -> argparse.ArgumentParser:
     # Commands of one topic live in their own module, each listing its COMMANDS.
     for name, help_text, configure, handler in (
         *text.COMMANDS,
+        *explain.COMMANDS,
         *word2vec.COMMANDS,
         *generative.COMMANDS,
     ):

@@ -342,6 +342,7 @@ __all__ = [
 
 # Every source, explicitly: importing one registers its loaders (and its preparer).
 from keras_curriculum.datasets import (  # noqa: E402
+    canvases,
     fashion_mnist,
     fashion_mnist_masks,
     mnist_5k,

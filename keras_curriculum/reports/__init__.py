@@ -20,6 +20,9 @@ whichever methods apply to it:
 ``sample(n, seed=..., labels=None) -> images`` and ``num_classes`` (None unless conditional)
     A generator's images from noise fixed by ``seed`` (of ``labels``, for a conditional model):
     the ``image_generation`` report's grids, every epoch and at the end.
+``detect(images) -> {"boxes", "scores", "labels", "num_detections"}``
+    A detector's boxes (``rel_xyxy``) after non-maximum suppression, padded with −1
+    (``reports/detection.py``: COCO mAP and the precision–recall curve).
 
 A task may also need work done during training: :data:`CALLBACKS` maps a data task to
 factories ``function(model, data, run_dir) -> [keras.callbacks.Callback]`` (a GAN's sample
@@ -35,7 +38,9 @@ from typing import Any
 from keras_curriculum.reports import (
     attention,
     classification,
+    detection,
     embeddings,
+    explain,
     generative,
     metric_learning,
     reconstruction,
@@ -45,8 +50,14 @@ from keras_curriculum.reports import (
 Report = Callable[..., dict[str, Any]]
 
 REPORTS: dict[str, list[Report]] = {
-    "classification": [classification.classification_report, attention.attention_report],
+    "classification": [
+        classification.classification_report,
+        attention.attention_report,
+        explain.explain_report,
+    ],
     "segmentation": [segmentation.segmentation_report],
+    "localization": [detection.localization_report],
+    "detection": [detection.detection_report],
     "reconstruction": [reconstruction.reconstruction_report],
     "word_embedding": [embeddings.embedding_report],
     "image_generation": [generative.generative_report],
