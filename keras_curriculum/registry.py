@@ -10,7 +10,8 @@ every family and source explicitly::
     def mlp(*, input_shape, num_classes, hidden_units=(64,)): ...
 
 The description shown by ``keras-curriculum list`` is the first line of the function's
-docstring.
+docstring; ``keras-curriculum list NAME`` adds each parameter, its default and its description
+from the docstring's ``Args:`` section (where every factory documents each parameter once).
 
 Keyword arguments from a config are checked against the function's signature (names and
 type hints) before it is called, so a typo or a wrong type is reported with the field path.
@@ -41,7 +42,57 @@ class Entry:
 
     @property
     def parameters(self) -> dict[str, inspect.Parameter]:
-        return dict(inspect.signature(self.function).parameters)
+        """The factory's keyword parameters (a model class's own, without keras.Model's
+        ``**kwargs``)."""
+        return {
+            name: p
+            for name, p in inspect.signature(self.function).parameters.items()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        }
+
+    def documentation(self) -> dict[str, str]:
+        """Parameter → description, from the ``Args:`` section of the factory's docstring
+        (Google style, as Keras' applications write it: ``name: text`` one level in,
+        continuation lines further in)."""
+        target = getattr(self.function, "func", self.function)  # functools.partial → function
+        lines = (inspect.getdoc(target) or "").splitlines()
+        found: dict[str, str] = {}
+        start = next((i for i, line in enumerate(lines) if line.strip() == "Args:"), None)
+        if start is None:
+            return found
+        indent = _indent(lines[start])
+        name = None
+        for line in lines[start + 1 :]:
+            if not line.strip():
+                continue
+            if _indent(line) <= indent:
+                break  # the next section (Returns:, …) or the prose after the list
+            text = line.strip()
+            head, colon, rest = text.partition(":")
+            if colon and _indent(line) == indent + 4 and head.isidentifier():
+                name = head
+                found[name] = rest.strip()
+            elif name is not None:
+                found[name] = f"{found[name]} {text}".strip()
+        return found
+
+    def describe(self) -> str:
+        """The lines ``keras-curriculum list NAME`` prints: the description, then each
+        parameter with its default and its ``Args:`` text."""
+        documented = self.documentation()
+        lines = [f"{self.name}: {self.description}"]
+        for name, parameter in self.parameters.items():
+            default = (
+                "required" if parameter.default is parameter.empty else repr(parameter.default)
+            )
+            lines.append(f"  {name} = {default}")
+            if documented.get(name):
+                lines.append(f"      {documented[name]}")
+        return "\n".join(lines)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 class Registry:
@@ -110,7 +161,10 @@ def check_arguments(
         for name, p in signature.parameters.items()
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
     }
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+    # A model class's ``**kwargs`` are keras.Model's own (dtype, trainable), not config keys.
+    takes_any = not isinstance(function, type) and any(
+        p.kind == p.VAR_KEYWORD for p in signature.parameters.values()
+    )
     for key in arguments:
         if key not in parameters and not takes_any:
             raise ConfigError(f"{field}.{key}", f"unknown key{did_you_mean(key, parameters)}")

@@ -130,6 +130,13 @@ def test_reloaded_model_takes_raw_strings(tmp_path, reviews, name):
         reloaded.predict(sentences, verbose=0), model.predict(sentences, verbose=0), atol=1e-6
     )
     assert reloaded.inputs[0].dtype == "string"
+    if name == "transformer_classifier":  # a class whose config and report interface reload
+        assert type(reloaded) is type(model) and reloaded.get_config() == model.get_config()
+        (tokens, weights), (tokens_again, weights_again) = (
+            m.attention_maps(["a gorgeous, witty film"])[0] for m in (model, reloaded)
+        )
+        assert tokens == tokens_again == ["a", "gorgeous", "witty", "film"]
+        np.testing.assert_allclose(weights_again, weights, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------

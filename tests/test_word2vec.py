@@ -17,6 +17,9 @@ from keras_curriculum.datasets.cache import cached_path
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.evaluation import word_vectors as wv
 
+# model.keras files written by earlier versions of the models, which must still load
+LEGACY = Path(__file__).parent / "fixtures" / "legacy_models"
+
 
 def _write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("".join(line + "\n" for line in lines))
@@ -146,6 +149,25 @@ def test_cbow_model_scores_a_chunked_batch_and_reloads(tmp_path):
     model.save(tmp_path / "model.keras")
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(reloaded) is type(model) and reloaded.get_config() == model.get_config()
+    (words_saved, table), (words_loaded, table_loaded) = (
+        m.word_embeddings(words) for m in (model, reloaded)
+    )
+    assert words_saved == words_loaded == list(words[1:]) and table.shape == (len(words) - 1, 100)
+    np.testing.assert_array_equal(table_loaded, table)
+
+
+def test_a_model_saved_before_the_word2vec_class_loads_as_one():
+    """model.keras of a run made when word2vec was a plain functional model (fixture written by
+    that code): models.load gives a Word2Vec with the same vectors."""
+    from keras_curriculum import models
+    from keras_curriculum.models.word2vec import Word2Vec
+
+    model = models.load(LEGACY / "word2vec_cbow.keras")
+    assert isinstance(model, Word2Vec) and model.name == "word2vec_cbow"
+    words, table = model.word_embeddings([str(i) for i in range(12)])
+    np.testing.assert_array_equal(table, np.load(LEGACY / "word2vec_cbow_vectors.npy")[1:])
+    assert words == [str(i) for i in range(1, 12)]
 
 
 def test_cbow_hidden_layer_is_the_mean_with_word2vecs_full_gradient():

@@ -194,6 +194,10 @@ def _list(args: argparse.Namespace) -> int:
     from keras_curriculum import datasets, models
     from keras_curriculum.config import read_yaml
 
+    if args.name:  # one factory: its parameters, defaults and Args: descriptions
+        registry = models if args.name in models.available() else datasets
+        print(registry.get(args.name).describe())
+        return 0
     print("models:")
     for entry in models.entries():
         print(f"  {entry.name:24} {entry.description}")
@@ -306,6 +310,7 @@ def main_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = commands.add_parser("list", help="models, datasets and configs with one-line descriptions")
+    p.add_argument("name", nargs="?", help="a model or dataset: list its parameters")
     p.add_argument("--configs", default="configs", help="folder of configs to list")
     p.add_argument("--debug", action="store_true")
     p.set_defaults(function=_list)

@@ -59,8 +59,10 @@ def build(name: str, *, metadata: dict[str, Any] | None = None, **kwargs: Any) -
 
 def load(path: str | Path) -> keras.Model:
     """Loads a ``model.keras`` written by this project. Importing this package registered
-    every family's Keras classes, which deserialising needs."""
-    return keras.saving.load_model(path)
+    every family's Keras classes, which deserialising needs. Files written by earlier
+    versions of a model (autoencoder, VAE, word2vec) come back as today's class."""
+    model = autoencoder.load_legacy(path) or keras.saving.load_model(path)
+    return word2vec.from_legacy(model)
 
 
 # Every family, explicitly: importing one registers its factories (and its Keras classes, so

@@ -27,8 +27,11 @@ The builders here (``encoder_features``, ``build_decoder``) are shared with the 
 
 from __future__ import annotations
 
+import json
 import math
+import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import keras
@@ -36,9 +39,12 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import FunctionalModel, arguments
 from keras_curriculum.registry import register_model
 
-Architecture = Literal["dense", "conv"]
+DenseOrConv = Literal["dense", "conv"]
+# The hyperparameters of the encoder's body and the decoder, shared by the autoencoder and the VAE.
+BODY = ("architecture", "filters", "hidden_units", "convs_per_block", "activation")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def check_shape(input_shape: Sequence[int], architecture: str, filters: Sequence
 def encoder_features(
     inputs,
     *,
-    architecture: Architecture,
+    architecture: DenseOrConv,
     filters: Sequence[int],
     hidden_units: Sequence[int],
     convs_per_block: int,
@@ -116,7 +122,7 @@ def build_decoder(
     code_size: int,
     output_shape: Sequence[int],
     *,
-    architecture: Architecture,
+    architecture: DenseOrConv,
     filters: Sequence[int],
     hidden_units: Sequence[int],
     convs_per_block: int,
@@ -182,23 +188,70 @@ def predict_in_batches(model: keras.Model, x, batch_size: int = 256):
     return model.predict(ops.convert_to_numpy(x), batch_size=batch_size, verbose=0)
 
 
+def load_legacy(path: str | Path) -> keras.Model | None:
+    """The model of a ``model.keras`` written when the autoencoder and the VAE were subclassed
+    models (their config says ``data_shape``), or None for any other file.
+
+    Those files keep each part's weights under the attribute that held it (``encoder/…``),
+    where a functional model keeps them under ``layers/…``: a container with the old
+    attributes, holding the new model's parts, reads them."""
+    if not zipfile.is_zipfile(path):
+        return None
+    with zipfile.ZipFile(path) as archive:
+        saved = json.loads(archive.read("config.json"))
+    if "data_shape" not in saved.get("config", {}):
+        return None
+    model = keras.saving.deserialize_keras_object(saved)
+    container = keras.Model()
+    for attribute in model.LEGACY_LAYOUT:  # in the order the old classes set them
+        if getattr(model, attribute) is not None:
+            setattr(container, attribute, getattr(model, attribute))
+    container.build(None)  # its parts are built: nothing to create
+    container.load_weights(path)
+    return model
+
+
 # ---------------------------------------------------------------------------------------------
 # The model.
 
 
+@register_model("autoencoder")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class Autoencoder(keras.Model):
-    """x → [noise, training only] → ``encoder`` → code → ``decoder`` → x̂.
+class Autoencoder(FunctionalModel):
+    """Dense or convolutional autoencoder with a ``code_size`` bottleneck.
 
-    Built from its hyperparameters (see :func:`autoencoder`), which are also its config, so
-    ``model.keras`` reloads."""
+    x → [noise, training only] → ``encoder`` → code → ``decoder`` → x̂; ``encode``,
+    ``decode`` and ``reconstruct`` work on arrays.
+
+    Args:
+        input_shape: shape of one input; conv needs (height, width, channels) with height
+            and width divisible by 2^len(filters).
+        code_size: width of the code (the bottleneck).
+        architecture: 'conv' (stride-2 convolutions, mirrored by transposed ones) or 'dense'
+            (Flatten then Dense layers, mirrored).
+        filters: channels of the stride-2 conv blocks (conv).
+        hidden_units: the encoder's Dense layers (dense), mirrored by the decoder.
+        convs_per_block: 3×3 convolutions per conv block.
+        activation: activation of the hidden layers.
+        code_activation: activation of the code (relu gives exact zeros with ``sparse``).
+        output_activation: activation of the reconstruction (sigmoid suits images in [0, 1]).
+        denoising: 'gaussian' (σ = ``noise_level``) or 'masking' (pixels zeroed with
+            probability ``noise_level``), training only; null: none.
+        noise_level: σ of the Gaussian noise, or the masking probability.
+        sparse: weight λ of the L1 penalty on the code.
+        seed: seed of the noise.
+        name: the model's name.
+    """
+
+    LEGACY_LAYOUT = ("noise", "encoder", "decoder")
+    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
         *,
-        data_shape: Sequence[int],
+        input_shape: Sequence[int],
         code_size: int = 32,
-        architecture: Architecture = "conv",
+        architecture: DenseOrConv = "conv",
         filters: Sequence[int] = (32, 64),
         hidden_units: Sequence[int] = (256,),
         convs_per_block: int = 1,
@@ -209,58 +262,52 @@ class Autoencoder(keras.Model):
         noise_level: float = 0.3,
         sparse: float = 0.0,
         seed: int | None = None,
+        name: str = "autoencoder",
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
-        self.hyperparameters = dict(
-            data_shape=[int(d) for d in data_shape],
-            code_size=int(code_size),
-            architecture=architecture,
-            filters=[int(f) for f in filters],
-            hidden_units=[int(u) for u in hidden_units],
-            convs_per_block=int(convs_per_block),
-            activation=activation,
-            code_activation=code_activation,
-            output_activation=output_activation,
-            denoising=denoising,
-            noise_level=float(noise_level),
-            sparse=float(sparse),
-            seed=seed,
-        )
-        self.denoising = denoising
-        self.noise_level = float(noise_level)
+        hyperparameters = arguments(locals())
+        check_shape(input_shape, architecture, filters)
+        if not 0 <= noise_level < (1 if denoising == "masking" else math.inf):
+            raise ConfigError(
+                "model.noise_level", f"out of range for {denoising} noise: {noise_level}"
+            )
+        body = {key: hyperparameters[key] for key in BODY}
+
+        # === Layers ===
         if denoising == "gaussian":
-            self.noise = keras.layers.GaussianNoise(noise_level, seed=seed, name="input_noise")
+            noise = keras.layers.GaussianNoise(noise_level, seed=seed, name="input_noise")
         elif denoising == "masking":
-            self.noise = MaskingNoise(noise_level, seed=seed, name="input_noise")
+            noise = MaskingNoise(noise_level, seed=seed, name="input_noise")
         else:
-            self.noise = None
-        body = dict(
-            architecture=architecture,
-            filters=filters,
-            hidden_units=hidden_units,
-            convs_per_block=convs_per_block,
-            activation=activation,
-        )
-        inputs = keras.Input(shape=tuple(data_shape), name="inputs")
+            noise = None
+        encoder_inputs = keras.Input(shape=tuple(input_shape), name="inputs")
         code = keras.layers.Dense(
             code_size,
             activation=code_activation,
             # The sparse autoencoder's penalty λ·Σ|h| (Keras averages it over the batch).
             activity_regularizer=keras.regularizers.L1(sparse) if sparse else None,
             name="code",
-        )(encoder_features(inputs, **body))
-        self.encoder = keras.Model(inputs, code, name="encoder")
-        self.decoder = build_decoder(
-            code_size, data_shape, output_activation=output_activation, **body
-        )
-        # The encoder and decoder are functional models, built here from the known input shape,
-        # so the whole model is built too (callbacks such as BackupAndRestore need that).
-        self.built = True
+        )(encoder_features(encoder_inputs, **body))
+        encoder = keras.Model(encoder_inputs, code, name="encoder")
+        decoder = build_decoder(code_size, input_shape, output_activation=output_activation, **body)
 
-    def call(self, inputs, training=False):
-        x = inputs if self.noise is None else self.noise(inputs, training=training)
-        return self.decoder(self.encoder(x, training=training), training=training)
+        # === Functional Model ===
+        inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+        x = inputs if noise is None else noise(inputs)
+        super().__init__(inputs=inputs, outputs=decoder(encoder(x)), name=name, **kwargs)
+
+        # === Config ===
+        self.noise, self.encoder, self.decoder = noise, encoder, decoder
+        self.hyperparameters = hyperparameters
+
+    # What the reconstruction report asks a denoising model (see keras_curriculum.reports).
+    @property
+    def denoising(self) -> str | None:
+        return self.hyperparameters["denoising"]
+
+    @property
+    def noise_level(self) -> float:
+        return self.hyperparameters["noise_level"]
 
     def corrupt(self, x):
         """The training-time corruption n(x) of a batch (x itself for a plain autoencoder)."""
@@ -278,53 +325,3 @@ class Autoencoder(keras.Model):
     def reconstruct(self, x) -> np.ndarray:
         """g(f(x)) without noise: the inference-time output."""
         return self.decode(self.encode(x))
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.hyperparameters}
-
-
-@register_model("autoencoder")
-def autoencoder(
-    *,
-    input_shape: Sequence[int],
-    code_size: int = 32,
-    architecture: Architecture = "conv",
-    filters: Sequence[int] = (32, 64),
-    hidden_units: Sequence[int] = (256,),
-    convs_per_block: int = 1,
-    activation: str = "relu",
-    code_activation: str | None = None,
-    output_activation: str | None = "sigmoid",
-    denoising: Literal["gaussian", "masking"] | None = None,
-    noise_level: float = 0.3,
-    sparse: float = 0.0,
-    seed: int | None = None,
-    name: str = "autoencoder",
-) -> keras.Model:
-    """Dense or convolutional autoencoder with a ``code_size`` bottleneck.
-
-    ``filters``: channels of the stride-2 conv blocks (conv); ``hidden_units``: the encoder's
-    Dense layers (dense), mirrored by the decoder. ``denoising``: 'gaussian' (σ =
-    ``noise_level``) or 'masking' (pixels zeroed with probability ``noise_level``), training
-    only. ``sparse``: weight λ of the L1 penalty on the code (use ``code_activation: relu``
-    for exact zeros). ``output_activation`` sigmoid suits images in [0, 1].
-    """
-    check_shape(input_shape, architecture, filters)
-    if not 0 <= noise_level < (1 if denoising == "masking" else math.inf):
-        raise ConfigError("model.noise_level", f"out of range for {denoising} noise: {noise_level}")
-    return Autoencoder(
-        data_shape=input_shape,
-        code_size=code_size,
-        architecture=architecture,
-        filters=filters,
-        hidden_units=hidden_units,
-        convs_per_block=convs_per_block,
-        activation=activation,
-        code_activation=code_activation,
-        output_activation=output_activation,
-        denoising=denoising,
-        noise_level=noise_level,
-        sparse=sparse,
-        seed=seed,
-        name=name,
-    )

@@ -101,7 +101,23 @@ def cnn(
 ) -> keras.Model:
     """Convolutional classifier: conv blocks → Flatten or global average pooling → dense head.
 
-    ``head: none`` returns the last feature maps (no dense layers, no classifier)."""
+    Args:
+        input_shape: image shape (height, width[, channels]).
+        num_classes: number of output units.
+        conv_blocks: one block each: ``filters``, ``kernel_size``, ``strides``, ``padding``
+            ('same', 'valid' or a number of zero pixels), ``convs``, ``activation``,
+            ``batch_norm``, ``pool`` ('max', 'average' or null), ``pool_size``, ``dropout``.
+        head: 'flatten', 'global_average' (one number per feature map), or 'none': the last
+            feature maps, no dense layers and no classifier.
+        dense_units: widths of the Dense layers of the head.
+        dense_activation: activation of those layers.
+        dense_dropout: dropout rate after each of those layers.
+        kernel_initializer: initializer of the convolution and Dense kernels.
+        l2: L2 weight penalty of those kernels.
+        output_activation: activation of the output layer (null: logits).
+        augmentation: random image transformations active in training.
+        name: the model's name.
+    """
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = add_channel(augment(inputs, augmentation), input_shape)

@@ -70,7 +70,21 @@ def mlp(
 ) -> keras.Model:
     """Fully-connected classifier: Flatten → hidden Dense blocks → softmax.
 
-    ``augmentation`` (image inputs only) adds random transformations active in training."""
+    Args:
+        input_shape: shape of one input (flattened first).
+        num_classes: number of output units.
+        hidden_units: width of each hidden Dense layer, in order.
+        activation: activation of the hidden layers (leaky_relu with the notes' slope 0.01).
+        dropout: dropout rate after each hidden layer.
+        input_dropout: dropout rate on the flattened input.
+        batch_norm: BatchNormalization before each hidden activation.
+        l1: L1 weight penalty of the Dense kernels.
+        l2: L2 weight penalty of the Dense kernels.
+        kernel_initializer: initializer of the Dense kernels (a name or a Keras config).
+        output_activation: activation of the output layer (null: logits).
+        augmentation: random image transformations active in training (image inputs only).
+        name: the model's name.
+    """
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = augment(inputs, augmentation)

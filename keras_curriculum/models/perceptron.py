@@ -117,7 +117,14 @@ def perceptron(
     kernel_initializer: str = "zeros",
     name: str = "perceptron",
 ) -> keras.Model:
-    """Rosenblatt perceptron: one threshold unit for two classes, m independent units for m."""
+    """Rosenblatt perceptron: one threshold unit for two classes, m independent units for m.
+
+    Args:
+        input_shape: shape of one input (flattened first).
+        num_classes: 2 gives one threshold unit, m > 2 gives m independent units.
+        kernel_initializer: initializer of the weights (the notes start from zeros).
+        name: the model's name.
+    """
     units = 1 if num_classes <= 2 else num_classes
     model = Perceptron(units=units, kernel_initializer=kernel_initializer, name=name)
     model.build((None, *input_shape))

@@ -183,7 +183,21 @@ def resnet(
     Depth is 6n + 2 with basic blocks (20, 32, 56, 110) or 9n + 2 with bottleneck blocks
     (164); the three stages have ``base_filters`` × 1, 2 and 4 filters. ``shortcuts: false``
     builds the *plain* network of He et al. §4.2: the same layers without the additions (so
-    without the projection shortcuts either), to show the degradation the shortcuts fix."""
+    without the projection shortcuts either), to show the degradation the shortcuts fix.
+
+    Args:
+        input_shape: image shape (height, width[, channels]).
+        num_classes: number of output units.
+        depth: weighted layers: 6n + 2 with basic blocks, 9n + 2 with bottleneck blocks.
+        block: 'basic' (two 3×3 convolutions) or 'bottleneck' (1×1 squeeze, 3×3, 1×1
+            expand to 4× the filters).
+        base_filters: filters of the first stage (the next two have 2× and 4×).
+        l2: L2 weight decay of the convolution kernels.
+        augmentation: random image transformations active in training.
+        output_activation: activation of the output layer (null: logits).
+        shortcuts: add each block's input to its output; false gives the plain network.
+        name: the model's name (default ``resnet<depth>`` or ``plain<depth>``).
+    """
     layers_per_block = LAYERS_PER_BLOCK[block]
     blocks_per_stage, remainder = divmod(depth - 2, 3 * layers_per_block)
     if remainder or blocks_per_stage < 1:
@@ -225,7 +239,17 @@ def resnet_image_to_image(
 
     Conv(filters) → ``blocks`` residual blocks → Conv(output_channels, default: the input's),
     all 3×3 'same' with biases, as in the notes' code. Train it with ``data.targets: inputs``
-    (or a denoising/restoration target)."""
+    (or a denoising/restoration target).
+
+    Args:
+        input_shape: image shape (height, width[, channels]).
+        filters: filters of the first convolution and of every residual block.
+        blocks: number of residual blocks.
+        kernel_size: kernel size of every convolution.
+        output_channels: channels of the output image (null: the input's).
+        output_activation: activation of the output convolution (null: linear).
+        name: the model's name.
+    """
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = add_channel(inputs, input_shape)
     channels = output_channels or x.shape[-1]

@@ -91,13 +91,31 @@ def rnn_classifier(
 ) -> keras.Model:
     """Text → TextVectorization → Embedding → recurrent layer(s) → sigmoid/softmax head.
 
-    ``train_texts`` (filled in from a text dataset) adapts the vectorizer, keeping at most
-    ``vocabulary_size`` tokens (padding and [UNK] included) and padding/truncating to
-    ``sequence_length`` (None: the longest sentence of each batch). Without it the model takes
-    integer token ids of length ``sequence_length``. ``embedding_weights`` loads saved word
-    vectors (.npy, or word2vec text) and ``embedding_trainable: false`` freezes them.
-    ``embedding_dropout`` drops whole words while training (a regulariser for small corpora).
-    ``units`` lists one recurrent layer per entry (stacked).
+    Without ``train_texts`` the model takes integer token ids of length ``sequence_length``.
+
+    Args:
+        train_texts: training sentences (filled in from a text dataset) to adapt the
+            vectorizer on; the model then takes raw strings.
+        num_classes: 2 gives one sigmoid unit p(positive), more a softmax.
+        vocabulary_size: tokens kept by the vectorizer (padding and [UNK] included) and rows
+            of the embedding (null: the adapted vocabulary's size).
+        sequence_length: padded/truncated length (null: the longest sentence of each batch).
+        standardize: the vectorizer's standardisation (null: none).
+        embedding_dim: width of the token vectors.
+        embedding_weights: saved word vectors loaded into the embedding (``.npy`` matrix,
+            or word2vec/GloVe text).
+        embedding_trainable: false freezes the embedding.
+        embedding_dropout: rate of whole words dropped while training (a regulariser for
+            small corpora).
+        cell: the recurrent cell: 'simple', 'lstm' or 'gru'.
+        units: one stacked recurrent layer per entry, with that many units.
+        bidirectional: read each sentence in both directions.
+        dropout: dropout rate on the recurrent layers' inputs.
+        recurrent_dropout: dropout rate on the recurrent state.
+        mask_padding: tell the recurrent layers which steps are padding.
+        head_units: widths of the Dense (ReLU) layers before the output.
+        head_dropout: dropout rate after each of those layers.
+        name: the model's name.
     """
     if not units:
         raise ConfigError("model.units", "expected at least one recurrent layer")

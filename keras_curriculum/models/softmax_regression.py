@@ -33,8 +33,14 @@ def softmax_regression(
 ) -> keras.Model:
     """Softmax regression: Flatten → one Dense layer → softmax (logistic regression with sigmoid).
 
-    ``output: sigmoid`` with two classes is one sigmoid unit: logistic regression, trained with
-    binary cross-entropy."""
+    Args:
+        input_shape: shape of one input (flattened first).
+        num_classes: number of classes.
+        output: 'softmax' over the classes, or 'sigmoid': with two classes one sigmoid unit,
+            logistic regression trained with binary cross-entropy.
+        l2: L2 weight penalty of the kernel.
+        name: the model's name.
+    """
     if output == "sigmoid" and num_classes != 2:
         raise ConfigError(
             "model.output", f"sigmoid is logistic regression for 2 classes, not {num_classes}"

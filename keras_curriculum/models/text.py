@@ -13,6 +13,7 @@ summaries, "Input(100) → Embedding(5000, 100)", are written that way).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,16 @@ EMBEDDING = "token_embedding"
 def text_inputs(
     train_texts: Any,
     *,
+    vocabulary: Sequence[str] | None = None,
     vocabulary_size: int | None,
     sequence_length: int | None,
     standardize: str | None,
     variable_length_ids: bool = False,
 ) -> tuple[keras.KerasTensor, keras.KerasTensor, list[str] | None, int]:
     """(model input, token ids, vocabulary or None, embedding rows).
+
+    ``vocabulary`` (a saved vectorizer's, padding and ``[UNK]`` first) replaces adapting on
+    ``train_texts``.
 
     With ``train_texts`` (an array of strings or a batched ``tf.data`` stream of them) the input
     is a string per example and the vectorizer is adapted on those sentences. Without them the
@@ -43,7 +48,7 @@ def text_inputs(
     parameter count does not depend on the data. ``variable_length_ids`` lets token-id input
     have any length (``sequence_length`` is then only an upper bound).
     """
-    if train_texts is None:
+    if train_texts is None and vocabulary is None:
         if vocabulary_size is None:
             raise ConfigError(
                 "model.vocabulary_size",
@@ -57,15 +62,17 @@ def text_inputs(
         standardize=standardize,
         output_mode="int",
         output_sequence_length=sequence_length,  # None: pad to the longest sentence in a batch
+        vocabulary=None if vocabulary is None else list(vocabulary),
         name=VECTORIZER,
     )
-    texts = (
-        np.asarray(train_texts, dtype=object)
-        if isinstance(train_texts, list | tuple)
-        else train_texts
-    )
-    vectorizer.adapt(texts)
-    vocabulary = vectorizer.get_vocabulary()
+    if vocabulary is None:
+        texts = (
+            np.asarray(train_texts, dtype=object)
+            if isinstance(train_texts, list | tuple)
+            else train_texts
+        )
+        vectorizer.adapt(texts)
+    vocabulary = [str(word) for word in vectorizer.get_vocabulary()]
     inputs = keras.Input(shape=(), dtype="string", name="text")
     return inputs, vectorizer(inputs), vocabulary, vocabulary_size or len(vocabulary)
 

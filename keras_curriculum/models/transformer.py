@@ -18,7 +18,8 @@ Attention has no notion of order, so a position encoding is added to the token e
 learned (one trainable vector per position) or sinusoidal, PE(p, 2i) = sin(p / 10000^(2i/d)),
 PE(p, 2i+1) = cos(p / 10000^(2i/d)). Padding (token id 0) is masked as a key, so no token attends
 to it, and the sentence vector is the mean over the real tokens only: appending padding does not
-change the prediction. :func:`attention_weights` returns the maps for one sentence.
+change the prediction. :func:`attention_weights` returns the maps for one sentence (and
+:meth:`TransformerClassifier.attention_maps` for several, without the padding).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import FunctionalModel, arguments
 from keras_curriculum.models.text import (
     VECTORIZER,
     classification_head,
@@ -113,67 +115,112 @@ def encoder_block(
 
 
 @register_model("transformer_classifier")
-def transformer_classifier(
-    *,
-    train_texts: Any = None,
-    num_classes: int = 2,
-    vocabulary_size: int | None = 20000,
-    sequence_length: int = 64,
-    standardize: str | None = "lower_and_strip_punctuation",
-    embedding_dim: int = 64,
-    embedding_weights: str | None = None,
-    embedding_trainable: bool = True,
-    positions: Literal["learned", "sinusoidal"] = "learned",
-    num_blocks: int = 2,
-    num_heads: int = 4,
-    feed_forward_dim: int = 128,
-    dropout: float = 0.1,
-    attention_dropout: float = 0.0,
-    head_units: Sequence[int] = (),
-    head_dropout: float = 0.0,
-    name: str = "transformer_classifier",
-) -> keras.Model:
+@keras.saving.register_keras_serializable(package="keras_curriculum")
+class TransformerClassifier(FunctionalModel):
     """Text → vectorizer → token + position embeddings → encoder blocks → masked mean → head.
 
-    ``sequence_length`` is the vectorizer's padded length and the number of positions; without
-    ``train_texts`` the model takes integer token ids of any length up to it.
+    Without ``train_texts`` (or ``vocabulary``) the model takes integer token ids of any length
+    up to ``sequence_length``. :meth:`attention_maps` gives each block's attention weights.
+
+    Args:
+        train_texts: training sentences (array of strings or a batched ``tf.data`` stream)
+            to adapt the vectorizer on; the model then takes raw strings.
+        vocabulary: the vectorizer's vocabulary, instead of ``train_texts`` (a saved model's
+            config records it).
+        num_classes: 2 gives one sigmoid unit p(positive), more a softmax.
+        vocabulary_size: rows of the token embedding (and the vectorizer's maximum vocabulary;
+            null: the adapted vocabulary's size).
+        sequence_length: the vectorizer's padded length and the number of positions.
+        standardize: the vectorizer's standardisation (null: none).
+        embedding_dim: width d of the token vectors and of every block.
+        embedding_weights: saved word vectors loaded into the token embedding (``.npy``
+            matrix, or word2vec/GloVe text).
+        embedding_trainable: whether the token embedding is trained.
+        positions: 'learned' (one trainable vector per position) or 'sinusoidal' (fixed).
+        num_blocks: number of encoder blocks.
+        num_heads: attention heads per block; must divide ``embedding_dim``.
+        feed_forward_dim: hidden width of the position-wise feed-forward net.
+        dropout: dropout rate after the embeddings, the attention and the feed-forward net.
+        attention_dropout: dropout rate on the attention weights.
+        head_units: widths of the Dense (ReLU) layers before the output.
+        head_dropout: dropout rate after each of those layers.
+        name: the model's name.
     """
-    if embedding_dim % num_heads:
-        raise ConfigError("model.num_heads", f"must divide embedding_dim = {embedding_dim}")
-    if positions == "sinusoidal" and embedding_dim % 2:
-        raise ConfigError("model.embedding_dim", "sinusoidal positions need an even width")
-    inputs, token_ids, vocabulary, rows = text_inputs(
-        train_texts,
-        vocabulary_size=vocabulary_size,
-        sequence_length=sequence_length,
-        standardize=standardize,
-        variable_length_ids=True,
-    )
-    # No Keras mask is propagated: the padding mask is explicit, as in the paper.
-    is_token = ops.not_equal(token_ids, 0)
-    key_padding_mask = ops.expand_dims(is_token, axis=1)  # (batch, 1, T): broadcast over queries
-    x = token_embedding(rows, embedding_dim, mask_zero=False, trainable=embedding_trainable)(
-        token_ids
-    )
-    x = PositionEncoding(sequence_length, positions, name="position_encoding")(x)
-    x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    for index in range(1, num_blocks + 1):
-        x = encoder_block(
-            x,
-            key_padding_mask,
-            num_heads=num_heads,
-            feed_forward_dim=feed_forward_dim,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            name=f"block{index}",
+
+    def __init__(
+        self,
+        *,
+        train_texts: Any = None,
+        vocabulary: Sequence[str] | None = None,
+        num_classes: int = 2,
+        vocabulary_size: int | None = 20000,
+        sequence_length: int = 64,
+        standardize: str | None = "lower_and_strip_punctuation",
+        embedding_dim: int = 64,
+        embedding_weights: str | None = None,
+        embedding_trainable: bool = True,
+        positions: Literal["learned", "sinusoidal"] = "learned",
+        num_blocks: int = 2,
+        num_heads: int = 4,
+        feed_forward_dim: int = 128,
+        dropout: float = 0.1,
+        attention_dropout: float = 0.0,
+        head_units: Sequence[int] = (),
+        head_dropout: float = 0.0,
+        name: str = "transformer_classifier",
+        **kwargs: Any,
+    ):
+        hyperparameters = arguments(locals())
+        if embedding_dim % num_heads:
+            raise ConfigError("model.num_heads", f"must divide embedding_dim = {embedding_dim}")
+        if positions == "sinusoidal" and embedding_dim % 2:
+            raise ConfigError("model.embedding_dim", "sinusoidal positions need an even width")
+
+        # === Functional Model ===
+        inputs, token_ids, vocabulary, rows = text_inputs(
+            train_texts,
+            vocabulary=vocabulary,
+            vocabulary_size=vocabulary_size,
+            sequence_length=sequence_length,
+            standardize=standardize,
+            variable_length_ids=True,
         )
-    x = keras.layers.GlobalAveragePooling1D(name="masked_mean")(x, mask=is_token)
-    outputs = classification_head(
-        x, num_classes, hidden_units=tuple(head_units), dropout=head_dropout
-    )
-    model = keras.Model(inputs, outputs, name=name)
-    set_embedding_weights(model, embedding_weights, vocabulary)
-    return model
+        # No Keras mask is propagated: the padding mask is explicit, as in the paper.
+        is_token = ops.not_equal(token_ids, 0)
+        key_padding_mask = ops.expand_dims(is_token, axis=1)  # (batch, 1, T): over queries
+        x = token_embedding(rows, embedding_dim, mask_zero=False, trainable=embedding_trainable)(
+            token_ids
+        )
+        x = PositionEncoding(sequence_length, positions, name="position_encoding")(x)
+        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+        for index in range(1, num_blocks + 1):
+            x = encoder_block(
+                x,
+                key_padding_mask,
+                num_heads=num_heads,
+                feed_forward_dim=feed_forward_dim,
+                dropout=dropout,
+                attention_dropout=attention_dropout,
+                name=f"block{index}",
+            )
+        x = keras.layers.GlobalAveragePooling1D(name="masked_mean")(x, mask=is_token)
+        outputs = classification_head(
+            x, num_classes, hidden_units=tuple(head_units), dropout=head_dropout
+        )
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        set_embedding_weights(self, embedding_weights, vocabulary)
+
+        # === Config ===
+        # The vocabulary stands for the training sentences; loaded vectors are saved weights.
+        hyperparameters.update(vocabulary=vocabulary)
+        for key in ("train_texts", "embedding_weights"):
+            hyperparameters.pop(key)
+        self.hyperparameters = hyperparameters
+
+    def attention_maps(self, inputs) -> list[tuple[list[str], np.ndarray]]:
+        """For each sentence (or token-id sequence), its tokens and the attention weights
+        (blocks, heads, T, T) without padding (the report interface)."""
+        return [attention_weights(self, sentence).trimmed() for sentence in inputs]
 
 
 @dataclass

@@ -42,12 +42,14 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.models.autoencoder import (
-    Architecture,
+    BODY,
+    DenseOrConv,
     build_decoder,
     check_shape,
     encoder_features,
     predict_in_batches,
 )
+from keras_curriculum.models.base import FunctionalModel, arguments
 from keras_curriculum.registry import register_model
 
 Likelihood = Literal["bernoulli", "gaussian"]
@@ -103,19 +105,45 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+@register_model("vae")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class VariationalAutoencoder(keras.Model):
-    """x → ``encoder`` → (μ, log σ²) → ``sampling`` → z → ``decoder`` → x̂ (pixel means).
+class VariationalAutoencoder(FunctionalModel):
+    """Dense or convolutional VAE (β-VAE when ``beta`` ≠ 1) with a ``latent_dim``-D latent space.
 
-    Calling the model samples z (it is a stochastic model); :meth:`encode` returns μ and
-    :meth:`reconstruct` decodes μ, both deterministic."""
+    x → ``encoder`` → (μ, log σ²) → ``sampling`` → z → ``decoder`` → x̂ (pixel means). Calling
+    the model samples z (it is a stochastic model); :meth:`encode` returns μ and
+    :meth:`reconstruct` decodes μ, both deterministic. Train with ``training.loss: null``: the
+    model computes its own loss.
+
+    Args:
+        input_shape: shape of one input; conv needs (height, width, channels) with height
+            and width divisible by 2^len(filters).
+        latent_dim: dimension of the latent space z.
+        architecture: 'conv' (stride-2 convolutions, mirrored by transposed ones) or 'dense'
+            (Flatten then Dense layers, mirrored).
+        filters: channels of the stride-2 conv blocks (conv).
+        hidden_units: the encoder's Dense layers (dense), mirrored by the decoder.
+        convs_per_block: 3×3 convolutions per conv block.
+        activation: activation of the hidden layers.
+        likelihood: 'bernoulli' (binary cross-entropy, images in [0, 1]) or 'gaussian'
+            (squared error scaled by a fixed standard deviation).
+        gaussian_std: the Gaussian likelihood's standard deviation.
+        beta: weight β of the KL term (1: the plain VAE).
+        importance_samples: draws k of the report's importance-sampled −log p(x).
+        likelihood_examples: test images the report estimates −log p(x) on.
+        seed: seed of the sampling layer.
+        name: the model's name.
+    """
+
+    LEGACY_LAYOUT = ("encoder", "sampling", "decoder")
+    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
         *,
-        data_shape: Sequence[int],
+        input_shape: Sequence[int],
         latent_dim: int = 2,
-        architecture: Architecture = "conv",
+        architecture: DenseOrConv = "conv",
         filters: Sequence[int] = (32, 64),
         hidden_units: Sequence[int] = (512,),
         convs_per_block: int = 1,
@@ -126,68 +154,51 @@ class VariationalAutoencoder(keras.Model):
         importance_samples: int = 100,
         likelihood_examples: int = 500,
         seed: int | None = None,
+        name: str = "vae",
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
-        self.hyperparameters = dict(
-            data_shape=[int(d) for d in data_shape],
-            latent_dim=int(latent_dim),
-            architecture=architecture,
-            filters=[int(f) for f in filters],
-            hidden_units=[int(u) for u in hidden_units],
-            convs_per_block=int(convs_per_block),
-            activation=activation,
-            likelihood=likelihood,
-            gaussian_std=float(gaussian_std),
-            beta=float(beta),
-            importance_samples=int(importance_samples),
-            likelihood_examples=int(likelihood_examples),
-            seed=seed,
-        )
-        self.latent_dim = int(latent_dim)
-        self.likelihood = likelihood
-        self.gaussian_std = float(gaussian_std)
-        self.beta = float(beta)
-        self.importance_samples = int(importance_samples)
-        self.likelihood_examples = int(likelihood_examples)
-        body = dict(
-            architecture=architecture,
-            filters=filters,
-            hidden_units=hidden_units,
-            convs_per_block=convs_per_block,
-            activation=activation,
-        )
-        inputs = keras.Input(shape=tuple(data_shape), name="inputs")
-        features = encoder_features(inputs, **body)
+        hyperparameters = arguments(locals())
+        check_shape(input_shape, architecture, filters)
+        body = {key: hyperparameters[key] for key in BODY}
+
+        # === Layers ===
+        encoder_inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+        features = encoder_features(encoder_inputs, **body)
         z_mean = keras.layers.Dense(latent_dim, dtype="float32", name="z_mean")(features)
         z_log_var = keras.layers.Dense(latent_dim, dtype="float32", name="z_log_var")(features)
-        self.encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
-        self.sampling = Sampling(seed, name="sampling")
-        self.decoder = build_decoder(latent_dim, data_shape, output_activation="sigmoid", **body)
+        encoder = keras.Model(encoder_inputs, [z_mean, z_log_var], name="encoder")
+        sampling = Sampling(seed, name="sampling")
+        decoder = build_decoder(latent_dim, input_shape, output_activation="sigmoid", **body)
+
+        # === Functional Model ===
+        inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+        outputs = decoder(sampling(encoder(inputs)))
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.encoder, self.sampling, self.decoder = encoder, sampling, decoder
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.negative_elbo_tracker = keras.metrics.Mean(name="negative_elbo")
-        # The encoder and decoder are functional models, built here from the known input shape,
-        # so the whole model is built too (callbacks such as BackupAndRestore need that).
-        self.built = True
-
-    def call(self, inputs, training=False):
-        z_mean, z_log_var = self.encoder(inputs, training=training)
-        z = self.sampling([z_mean, z_log_var])
-        return self.decoder(z, training=training)
+        self.hyperparameters = hyperparameters
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """β-weighted negative ELBO of the batch: reconstruction + β·KL (sample weights are not
         supported). The KL is the loss the ``sampling`` layer added during the call."""
         target = x if y is None else y
         reconstruction = ops.mean(
-            reconstruction_nll(target, y_pred, self.likelihood, self.gaussian_std)
+            reconstruction_nll(
+                target,
+                y_pred,
+                self.hyperparameters["likelihood"],
+                self.hyperparameters["gaussian_std"],
+            )
         )
         kl = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         self.negative_elbo_tracker.update_state(reconstruction + kl)
-        return reconstruction + self.beta * kl
+        return reconstruction + self.hyperparameters["beta"] * kl
 
     # -- public helpers on arrays ----------------------------------------------------------
 
@@ -206,7 +217,11 @@ class VariationalAutoencoder(keras.Model):
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` new images: z ~ N(0, I) through the decoder."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
+        z = (
+            np.random.default_rng(seed)
+            .standard_normal((n, self.hyperparameters["latent_dim"]))
+            .astype("float32")
+        )
         return self.decode(z)
 
     def reconstruct(self, x) -> np.ndarray:
@@ -222,7 +237,7 @@ class VariationalAutoencoder(keras.Model):
         * ``negative_elbo``: mean −log p(x|zᵢ) + the closed-form KL;
         * ``kl`` and ``reconstruction``: the two terms of the latter.
         """
-        samples = samples or self.importance_samples
+        samples = samples or self.hyperparameters["importance_samples"]
         x = ops.convert_to_numpy(x).astype("float32")
         z_mean, z_log_var = self.encode_distribution(x)
         rng = np.random.default_rng(seed)
@@ -231,9 +246,12 @@ class VariationalAutoencoder(keras.Model):
             k = min(chunk, samples - start)
             epsilon = rng.standard_normal((k, *z_mean.shape)).astype("float32")
             z = z_mean + np.exp(0.5 * z_log_var) * epsilon  # (k, batch, latent)
-            x_hat = self.decode(z.reshape(-1, self.latent_dim))
+            x_hat = self.decode(z.reshape(-1, self.hyperparameters["latent_dim"]))
             nll = reconstruction_nll(
-                np.tile(x, (k,) + (1,) * (x.ndim - 1)), x_hat, self.likelihood, self.gaussian_std
+                np.tile(x, (k,) + (1,) * (x.ndim - 1)),
+                x_hat,
+                self.hyperparameters["likelihood"],
+                self.hyperparameters["gaussian_std"],
             )
             nll = ops.convert_to_numpy(nll).reshape(k, -1)
             log_prior = ops.convert_to_numpy(gaussian_log_density(z, 0.0, np.zeros_like(z)))
@@ -260,63 +278,16 @@ class VariationalAutoencoder(keras.Model):
         for x, _ in data.test:
             images.append(ops.convert_to_numpy(x))
             count += len(images[-1])
-            if count >= self.likelihood_examples:
+            if count >= self.hyperparameters["likelihood_examples"]:
                 break
-        x = np.concatenate(images)[: self.likelihood_examples]
+        x = np.concatenate(images)[: self.hyperparameters["likelihood_examples"]]
         estimates = self.negative_log_likelihood(x)
         return {
             "likelihood": {
                 "units": "nats per image",
-                "likelihood": self.likelihood,
+                "likelihood": self.hyperparameters["likelihood"],
                 "examples": len(x),
-                "importance_samples": self.importance_samples,
+                "importance_samples": self.hyperparameters["importance_samples"],
                 **{key: float(np.mean(value)) for key, value in estimates.items()},
             }
         }
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.hyperparameters}
-
-
-@register_model("vae")
-def vae(
-    *,
-    input_shape: Sequence[int],
-    latent_dim: int = 2,
-    architecture: Architecture = "conv",
-    filters: Sequence[int] = (32, 64),
-    hidden_units: Sequence[int] = (512,),
-    convs_per_block: int = 1,
-    activation: str = "relu",
-    likelihood: Likelihood = "bernoulli",
-    gaussian_std: float = 0.1,
-    beta: float = 1.0,
-    importance_samples: int = 100,
-    likelihood_examples: int = 500,
-    seed: int | None = None,
-    name: str = "vae",
-) -> keras.Model:
-    """Dense or convolutional VAE (β-VAE when ``beta`` ≠ 1) with a ``latent_dim``-D latent space.
-
-    ``likelihood``: 'bernoulli' (binary cross-entropy, images in [0, 1]) or 'gaussian' (fixed
-    standard deviation ``gaussian_std``). The report estimates −log p(x) by importance sampling
-    with ``importance_samples`` draws on the first ``likelihood_examples`` test images.
-    Train with ``training.loss: null``: the model computes its own loss.
-    """
-    check_shape(input_shape, architecture, filters)
-    return VariationalAutoencoder(
-        data_shape=input_shape,
-        latent_dim=latent_dim,
-        architecture=architecture,
-        filters=filters,
-        hidden_units=hidden_units,
-        convs_per_block=convs_per_block,
-        activation=activation,
-        likelihood=likelihood,
-        gaussian_std=gaussian_std,
-        beta=beta,
-        importance_samples=importance_samples,
-        likelihood_examples=likelihood_examples,
-        seed=seed,
-        name=name,
-    )

@@ -22,11 +22,14 @@ examples come from ``datasets/word2vec_corpus.py``; index 0 of the vocabulary is
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import keras
+import numpy as np
 from keras import ops
 
+from keras_curriculum.models.base import FunctionalModel, arguments
 from keras_curriculum.registry import register_model
 
 
@@ -65,32 +68,81 @@ def negative_sampling_scores(hidden, candidate_vectors):
 
 
 @register_model("word2vec")
-def word2vec(
-    *,
-    vocabulary_size: int,
-    architecture: Literal["skipgram", "cbow"] = "skipgram",
-    embedding_dim: int = 100,
-) -> keras.Model:
+@keras.saving.register_keras_serializable(package="keras_curriculum")
+class Word2Vec(FunctionalModel):
     """Skip-gram or CBOW with negative sampling; outputs ``[batch, chunk, 1 + k]`` logits.
 
     The data come in chunks of examples, so each input has a chunk axis after the batch axis:
     ``target`` (the centre word), ``context`` (one word for skip-gram, the 0-padded window
-    for CBOW) and ``negatives`` (k words). ``vocabulary_size`` and ``architecture`` come from
-    the dataset.
-    """
-    word_vectors, context_vectors = word_tables(vocabulary_size, embedding_dim)
-    target = keras.Input(shape=(None,), dtype="int32", name="target")
-    context_shape = (None,) if architecture == "skipgram" else (None, None)
-    context = keras.Input(shape=context_shape, dtype="int32", name="context")
-    negatives = keras.Input(shape=(None, None), dtype="int32", name="negatives")
+    for CBOW) and ``negatives`` (k words). :meth:`word_embeddings` gives the learned vectors.
 
-    if architecture == "skipgram":
-        hidden = word_vectors(target)
-        predicted = context
-    else:
-        hidden = context_average(word_vectors(context), context)
-        predicted = target
-    candidates = ops.concatenate([ops.expand_dims(predicted, -1), negatives], axis=-1)
-    scores = negative_sampling_scores(hidden, context_vectors(candidates))
-    inputs = {"target": target, "context": context, "negatives": negatives}
-    return keras.Model(inputs, scores, name=f"word2vec_{architecture}")
+    Args:
+        vocabulary_size: rows of both tables, padding (id 0) included; from the dataset.
+        architecture: 'skipgram' (predict each context word from the centre word) or 'cbow'
+            (predict the centre word from the mean of its context); from the dataset.
+        embedding_dim: width of the word and context vectors.
+        name: the model's name (default ``word2vec_<architecture>``).
+    """
+
+    def __init__(
+        self,
+        *,
+        vocabulary_size: int,
+        architecture: Literal["skipgram", "cbow"] = "skipgram",
+        embedding_dim: int = 100,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
+        hyperparameters = arguments(locals())
+        # === Layers ===
+        word_vectors, context_vectors = word_tables(vocabulary_size, embedding_dim)
+
+        # === Functional Model ===
+        target = keras.Input(shape=(None,), dtype="int32", name="target")
+        context_shape = (None,) if architecture == "skipgram" else (None, None)
+        context = keras.Input(shape=context_shape, dtype="int32", name="context")
+        negatives = keras.Input(shape=(None, None), dtype="int32", name="negatives")
+        if architecture == "skipgram":
+            hidden = word_vectors(target)
+            predicted = context
+        else:
+            hidden = context_average(word_vectors(context), context)
+            predicted = target
+        candidates = ops.concatenate([ops.expand_dims(predicted, -1), negatives], axis=-1)
+        scores = negative_sampling_scores(hidden, context_vectors(candidates))
+        super().__init__(
+            inputs={"target": target, "context": context, "negatives": negatives},
+            outputs=scores,
+            name=name or f"word2vec_{architecture}",
+            **kwargs,
+        )
+
+        # === Config ===
+        self.word_vectors = word_vectors
+        self.hyperparameters = hyperparameters
+
+    def word_embeddings(self, vocabulary: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The word vectors v of ``vocabulary`` without the padding row 0 (the report
+        interface)."""
+        table = ops.convert_to_numpy(self.word_vectors.embeddings)
+        return list(vocabulary[1:]), table[1 : len(vocabulary)]
+
+
+def from_legacy(model: keras.Model) -> keras.Model:
+    """A ``model.keras`` written before :class:`Word2Vec` existed loads as a plain functional
+    model named ``word2vec_<architecture>``: the same graph, so the same weights move into a
+    :class:`Word2Vec`. Any other model is returned as it is."""
+    if type(model) is not keras.Model and type(model).__name__ != "Functional":
+        return model
+    architecture = model.name.removeprefix("word2vec_")
+    if architecture not in ("skipgram", "cbow"):
+        return model
+    table = model.get_layer("word_vectors")
+    upgraded = Word2Vec(
+        vocabulary_size=table.input_dim,
+        architecture=architecture,
+        embedding_dim=table.output_dim,
+        name=model.name,
+    )
+    upgraded.set_weights(model.get_weights())
+    return upgraded

@@ -47,6 +47,8 @@ def evaluate(vectors: wv.WordVectors) -> dict[str, Any]:
 
 
 def embedding_report(model: keras.Model, data, run_dir: Path) -> dict[str, Any]:
+    if not callable(getattr(model, "word_embeddings", None)):
+        return {}
     vectors = trained_vectors(model, data.info.extras["vocabulary"])
     wv.save_word2vec_format(Path(run_dir) / "vectors.txt", vectors)
     wv.save_projector_files(run_dir, vectors)
