@@ -207,8 +207,8 @@ class PhaseConfig(Section):
     backbone: Literal["frozen", "trainable"] | int = Field(
         "frozen",
         description="frozen: only the layers outside the backbone train; trainable: all; "
-        "N: the backbone's top N layers with weights train too. BatchNorm layers of the "
-        "backbone stay in inference mode either way.",
+        "N: the backbone's top N layers with weights (BatchNorm not counted) train too; its "
+        "BatchNorm layers stay frozen, in inference mode, in every phase.",
     )
     learning_rate: float | None = Field(
         None, gt=0, description="This phase's rate (default: training.optimizer.learning_rate)."

@@ -82,7 +82,7 @@ def _from_application(spec: Backbone, input_shape: tuple[int, ...]) -> keras.Mod
     network = getattr(keras.applications, spec.application)
     base = network(include_top=False, weights=spec.weights, input_shape=input_shape)
     # Re-wrapped so that the nested layer has the name the phases look for.
-    return keras.Model(base.inputs, base.outputs, name=BACKBONE_LAYER)
+    return keras.Model(base.inputs, base.output, name=BACKBONE_LAYER)
 
 
 def load_backbone(spec: Backbone, input_shape: Sequence[int] = (224, 224, 3)) -> keras.Model:
@@ -120,7 +120,9 @@ def transfer(
         dense_units: hidden dense layers of the new head.
         dropout: dropout before each dense layer of the head.
     """
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    # Not "inputs": a backbone from a run has an input of that name, and names must be unique
+    # within a model, nested ones included, once a report looks inside it.
+    inputs = keras.Input(shape=tuple(input_shape), name="images")
     x = add_channel(inputs, input_shape)
     if image_size is not None:
         x = keras.layers.Resizing(*image_size, name="resize")(x)

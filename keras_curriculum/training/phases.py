@@ -51,16 +51,19 @@ def backbone_of(model: keras.Model) -> keras.Model:
 
 
 def set_trainable(model: keras.Model, phase: PhaseConfig) -> None:
-    """Freezes or unfreezes the backbone (or its top N layers with weights) for ``phase``."""
+    """Freezes or unfreezes the backbone (or its top N layers with weights, BatchNorm layers
+    not counted) for ``phase``; the backbone's BatchNorm layers stay frozen."""
     backbone = backbone_of(model)
     backbone.trainable = phase.backbone != "frozen"
+    norms = [
+        layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     if isinstance(phase.backbone, int):
-        weighted = [layer for layer in backbone.layers if layer.weights]
+        weighted = [layer for layer in backbone.layers if layer.weights and layer not in norms]
         for index, layer in enumerate(weighted):
             layer.trainable = index >= len(weighted) - phase.backbone
-    for layer in backbone.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
+    for layer in norms:
+        layer.trainable = False
 
 
 def boundaries(phases: list[PhaseConfig]) -> list[tuple[int, int]]:
