@@ -22,7 +22,7 @@ from pathlib import Path
 
 import keras
 import pytest
-from conftest import CONFIGS, REPO
+from conftest import CONFIGS, REPO, run_cli
 
 from keras_curriculum import cli
 from keras_curriculum.training import load_config, rundir, train
@@ -78,13 +78,17 @@ def op_determinism_off_afterwards():
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict:
+def reference_run(tmp_path_factory) -> Path:
     """The uninterrupted run every resumed one must equal."""
     result = train(load_config(DIGITS, RUN), output_dir=tmp_path_factory.mktemp("reference"))
-    metrics = strict_json(result.run_dir / "metrics.json")
     assert history_epochs(result.run_dir) == list(range(EPOCHS))
     assert not (result.run_dir / "backup").exists()  # a completed run gives its backup up
-    return metrics
+    return result.run_dir
+
+
+@pytest.fixture(scope="module")
+def reference(reference_run: Path) -> dict:
+    return strict_json(reference_run / "metrics.json")
 
 
 def assert_resumes_to_reference(run_dir: Path, reference: dict, capsys) -> str:
@@ -412,6 +416,16 @@ def test_bad_run_files_are_one_line_naming_the_file(
     one_line(status, err, 2, f"{interrupted / 'run.json'}: not valid JSON")
     with pytest.raises(Exception, match="not valid JSON"):  # --debug: the exception itself
         cli.train_main(["--resume", str(interrupted), "--debug"])
+
+
+@pytest.mark.slow
+def test_evaluate_prints_no_tensorflow_log_lines(reference_run: Path, reference: dict) -> None:
+    # TensorFlow's C++ code writes notes (oneDNN, CUDA probing) to descriptor 2 at any time.
+    result = run_cli("keras-curriculum", "evaluate", str(reference_run))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    evaluated = json.loads(result.stdout)["test"]
+    assert evaluated == pytest.approx(reference["test"], abs=1e-5)
 
 
 def test_neighbours_top_must_be_positive(tmp_path: Path, capsys) -> None:

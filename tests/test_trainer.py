@@ -89,8 +89,15 @@ def test_model_keras_reloads_and_predicts_the_same(digits_run) -> None:
 def test_run_directories_never_collide(tmp_path: Path) -> None:
     from keras_curriculum.training import rundir
 
-    first, second = rundir.create(tmp_path, "x"), rundir.create(tmp_path, "x")
+    (first, lock1), (second, lock2) = (
+        rundir.create(tmp_path, "x", {rundir.RUN_FILE: "{}\n"}) for _ in range(2)
+    )
+    lock1.release()
+    lock2.release()
     assert first != second and first.parent == second.parent == tmp_path / "x"
+    # each appeared with its run.json, and nothing else is left beside them
+    assert (first / rundir.RUN_FILE).is_file() and (second / rundir.RUN_FILE).is_file()
+    assert sorted((tmp_path / "x").iterdir()) == sorted([first, second])
 
 
 def test_tensorboard_events_hold_epoch_loss(digits_run) -> None:
