@@ -111,7 +111,12 @@ def description(
             checked["seed"] = seed
         source = entry.function(**checked)
         return Description(
-            source.input_shape, source.num_classes, source.class_names, source.task, source.extras
+            source.input_shape,
+            source.num_classes,
+            source.class_names,
+            source.task,
+            source.extras,
+            note=f"'{name}' registers no description (register_metadata), so it was loaded",
         )
     accepted = inspect.signature(describer).parameters
     takes_all = any(p.kind == p.VAR_KEYWORD for p in accepted.values())

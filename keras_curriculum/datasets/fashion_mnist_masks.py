@@ -13,7 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from keras_curriculum.datasets.fashion_mnist import load_arrays, subsample
-from keras_curriculum.datasets.source import Description, Source, register_metadata
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    segmentation_description,
+)
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -35,13 +40,7 @@ def fashion_mnist_masks_metadata(*, image_size: int = 32, threshold: int = 10) -
         )
     if not 0 <= threshold < 255:
         raise ConfigError("data.threshold", f"expected a pixel value in [0, 255), got {threshold}")
-    return Description(
-        input_shape=(image_size, image_size, 1),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
-    )
+    return segmentation_description(image_size, 1, CLASS_NAMES, "data.image_size")
 
 
 @register_dataset("fashion_mnist_masks")

@@ -42,6 +42,7 @@ from keras_curriculum.datasets.source import (
     Source,
     register_metadata,
     register_preparer,
+    segmentation_description,
 )
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
@@ -135,13 +136,7 @@ def normalize(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def nuclei_metadata(*, crop_size: int = 128) -> Description:
     if crop_size < 1:
         raise ConfigError("data.crop_size", f"expected a positive size, got {crop_size}")
-    return Description(
-        input_shape=(crop_size, crop_size, 1),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.crop_size"},
-    )
+    return segmentation_description(crop_size, 1, CLASS_NAMES, "data.crop_size")
 
 
 @register_dataset("nuclei")

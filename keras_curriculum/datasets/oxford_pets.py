@@ -15,7 +15,12 @@ from typing import Any
 
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Description, Source, register_metadata
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    segmentation_description,
+)
 from keras_curriculum.datasets.tfds_source import prepared_builder
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
@@ -46,13 +51,7 @@ def to_example(example: dict[str, Any], image_size: int):
 def oxford_iiit_pet_metadata(*, image_size: int = 128) -> Description:
     if image_size < 8:
         raise ConfigError("data.image_size", f"expected at least 8 pixels, got {image_size}")
-    return Description(
-        input_shape=(image_size, image_size, 3),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
-    )
+    return segmentation_description(image_size, 3, CLASS_NAMES, "data.image_size")
 
 
 @register_dataset("oxford_iiit_pet")

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets.source import Description, Source, register_metadata
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    segmentation_description,
+)
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -63,13 +68,7 @@ def shapes_metadata(*, image_size: int = 64, max_shapes: int = 4) -> Description
         raise ConfigError("data.image_size", f"expected at least 16 pixels, got {image_size}")
     if max_shapes < 1:
         raise ConfigError("data.max_shapes", f"expected at least 1, got {max_shapes}")
-    return Description(
-        input_shape=(image_size, image_size, 3),
-        num_classes=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        task="segmentation",
-        extras={"input_shape_field": "data.image_size"},
-    )
+    return segmentation_description(image_size, 3, CLASS_NAMES, "data.image_size")
 
 
 @register_dataset("shapes")

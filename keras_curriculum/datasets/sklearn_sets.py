@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.registry import register_dataset
 
 
@@ -21,6 +21,29 @@ def _bunch_source(bunch, *, image_shape=None, scale=1.0, standardize=False) -> S
         class_names=names,
         standardize=standardize,
     )
+
+
+# The sets' shapes and class names as scikit-learn ships them, for their descriptions (the
+# tests check them against the loaded sets).
+SHAPES = {"digits": (8, 8, 1), "iris": (4,), "breast_cancer": (30,), "wine": (13,)}
+CLASS_NAMES = {
+    "digits": [str(d) for d in range(10)],
+    "iris": ["setosa", "versicolor", "virginica"],
+    "breast_cancer": ["malignant", "benign"],
+    "wine": ["class_0", "class_1", "class_2"],
+}
+
+
+def describe(name: str, classes: list[int] | None = None) -> Description:
+    names = CLASS_NAMES[name]
+    if classes is not None:
+        check_classes(classes, len(names))
+        names = [names[c] for c in classes]
+    return Description(input_shape=SHAPES[name], num_classes=len(names), class_names=names)
+
+
+for _name in SHAPES:
+    register_metadata(_name)(lambda _name=_name, **options: describe(_name, options.get("classes")))
 
 
 @register_dataset("digits")
@@ -46,17 +69,21 @@ def iris(*, classes: list[int] | None = None) -> Source:
     return _bunch_source(bunch, standardize=True)
 
 
+def check_classes(classes: list[int], count: int) -> None:
+    from keras_curriculum.errors import ConfigError
+
+    if len(set(classes)) < 2 or any(c not in range(count) for c in classes):
+        raise ConfigError(
+            "data.classes",
+            f"expected two or more distinct labels in {list(range(count))}, got {classes}",
+        )
+
+
 def _select_classes(bunch, classes: list[int]):
     """The examples of ``classes`` only, in their original order, with labels renumbered."""
     from sklearn.utils import Bunch
 
-    from keras_curriculum.errors import ConfigError
-
-    known = range(len(bunch.target_names))
-    if len(set(classes)) < 2 or any(c not in known for c in classes):
-        raise ConfigError(
-            "data.classes", f"expected two or more distinct labels in {list(known)}, got {classes}"
-        )
+    check_classes(classes, len(bunch.target_names))
     keep = np.isin(bunch.target, classes)
     relabel = {old: new for new, old in enumerate(classes)}
     return Bunch(

@@ -109,6 +109,20 @@ class Description:
         )
 
 
+def segmentation_description(
+    size: int, channels: int, class_names: list[str], size_field: str
+) -> Description:
+    """Square ``size``² images of ``channels`` with a class id per pixel. ``size_field`` is the
+    config field that sets the size, which a model names when the size does not suit it."""
+    return Description(
+        input_shape=(size, size, channels),
+        num_classes=len(class_names),
+        class_names=class_names,
+        task="segmentation",
+        extras={"input_shape_field": size_field},
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Descriptions: a function per loader (or per name prefix, such as ``tfds:``) that takes the
 # loader's options (or those of them it needs) and returns a Description without reading the
