@@ -347,9 +347,11 @@ __all__ = [
 
 # Every source, explicitly: importing one registers its loaders (and its preparer).
 from keras_curriculum.datasets import (  # noqa: E402
+    adding_problem,
     canvases,
     fashion_mnist,
     fashion_mnist_masks,
+    forecasting,
     mnist_5k,
     nuclei,
     oxford_pets,
@@ -359,6 +361,7 @@ from keras_curriculum.datasets import (  # noqa: E402
     sklearn_sets,
     text,
     tfds_source,
+    ucr,
     views,
     word2vec_corpus,
 )
