@@ -220,7 +220,8 @@ class TransformerClassifier(FunctionalModel):
     def attention_maps(self, inputs) -> list[tuple[list[str], np.ndarray]]:
         """For each sentence (or token-id sequence), its tokens and the attention weights
         (blocks, heads, T, T) without padding (the report interface)."""
-        return [attention_weights(self, sentence).trimmed() for sentence in inputs]
+        probe = attention_probe(self)
+        return [attention_weights(self, sentence, probe=probe).trimmed() for sentence in inputs]
 
 
 @dataclass
@@ -241,13 +242,22 @@ class AttentionMaps:
         return [self.tokens[i] for i in keep], self.weights[:, :, keep][:, :, :, keep]
 
 
-def attention_weights(model: keras.Model, sentence: str | Sequence[int]) -> AttentionMaps:
-    """The attention maps of a (saved or in-memory) transformer_classifier for one sentence:
-    a raw string for a text model, a list of token ids for a token-id model."""
+def attention_probe(model: keras.Model) -> keras.Model:
+    """input → the attention scores of every MultiHeadAttention layer of ``model``."""
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.MultiHeadAttention)]
     if not layers:
         raise ValueError(f"model '{model.name}' has no MultiHeadAttention layer")
-    probe = keras.Model(model.inputs, [layer.output[1] for layer in layers])
+    return keras.Model(model.input, [layer.output[1] for layer in layers])
+
+
+def attention_weights(
+    model: keras.Model, sentence: str | Sequence[int], *, probe: keras.Model | None = None
+) -> AttentionMaps:
+    """The attention maps of a (saved or in-memory) transformer_classifier for one sentence:
+    a raw string for a text model, a list of token ids for a token-id model. ``probe``: the
+    model's :func:`attention_probe`, when several sentences share it."""
+    if probe is None:
+        probe = attention_probe(model)
     text_model = any(layer.name == VECTORIZER for layer in model.layers)
     if text_model:
         batch = np.array([sentence], dtype=object)
@@ -258,7 +268,7 @@ def attention_weights(model: keras.Model, sentence: str | Sequence[int]) -> Atte
         ids = np.asarray(sentence, dtype="int32")
         batch = ids[None, :]
         tokens = [str(i) if i else "" for i in ids]
-    maps = probe.predict(batch, verbose=0)
+    maps = probe(batch, training=False)  # not predict: one compiled function per call
     maps = maps if isinstance(maps, list) else [maps]
     weights = np.stack([np.asarray(m)[0] for m in maps])  # (blocks, heads, T, T)
     return AttentionMaps(tokens=tokens, is_token=ids != 0, weights=weights)

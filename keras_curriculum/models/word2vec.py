@@ -79,7 +79,8 @@ class Word2Vec(FunctionalModel):
     Args:
         vocabulary_size: rows of both tables, padding (id 0) included; from the dataset.
         architecture: 'skipgram' (predict each context word from the centre word) or 'cbow'
-            (predict the centre word from the mean of its context); from the dataset.
+            (predict the centre word from the mean of its context); the data's examples
+            follow it.
         embedding_dim: width of the word and context vectors.
         name: the model's name (default ``word2vec_<architecture>``).
     """
