@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from keras_curriculum.cli import explain, generative, text, word2vec
+from keras_curriculum.cli import explain, generate, generative, text, word2vec
 from keras_curriculum.errors import CurriculumError, Terminated
 
 EXIT_BAD_INPUT = 2
@@ -352,6 +352,7 @@ def main_parser() -> argparse.ArgumentParser:
         *text.COMMANDS,
         *explain.COMMANDS,
         *word2vec.COMMANDS,
+        *generate.COMMANDS,
         *generative.COMMANDS,
     ):
         p = commands.add_parser(name, help=help_text)

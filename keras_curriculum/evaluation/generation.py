@@ -50,6 +50,12 @@ def compressed_bits_per_character(compress, train: bytes, test: bytes) -> float:
 # character sampling
 
 
+def _predict(model, inputs):
+    """One forward pass in inference mode through Keras' compiled predict step (traced once
+    for inputs of any length, unlike an eager call, which costs a Python loop per step)."""
+    return model.predict_on_batch(inputs)
+
+
 def encode_prompt(prompt: str, vocabulary: Sequence[str]) -> list[int]:
     """Character ids of ``prompt``; a character outside the vocabulary is a one-line error."""
     index = {char: i for i, char in enumerate(vocabulary)}
@@ -103,7 +109,7 @@ def sample_ids(
     ids = list(prompt_ids)
     for _ in range(length):
         window = np.asarray([ids[-context:]], dtype=np.int32)
-        probabilities = np.asarray(model(window, training=False))[0, -1]
+        probabilities = np.asarray(_predict(model, window))[0, -1]
         ids.append(next_token(probabilities, rng, temperature=temperature, top_k=top_k))
         yield ids[-1]
 
@@ -120,7 +126,7 @@ def sample_text(model, prompt: str, length: int, **options) -> str:
 
 
 def _step_probabilities(model, source_ids: np.ndarray, prefixes: np.ndarray) -> np.ndarray:
-    return np.asarray(model([source_ids, prefixes], training=False))[:, -1]
+    return np.asarray(_predict(model, [source_ids, prefixes]))[:, -1]
 
 
 def greedy_decode(model, source_ids: np.ndarray, max_length: int | None = None) -> np.ndarray:

@@ -237,8 +237,26 @@ class BiasAdd(keras.layers.Layer):
 BODIES = {"recurrent": recurrent_body, "transformer": transformer_body}
 
 
+class SequenceModel(keras.Model):
+    """A functional model over token ids that keeps its vocabulary and hyperparameters:
+    ``get_config`` returns them and ``from_config`` builds the model again from them, so a
+    saved ``model.keras`` comes back whole (the keras-hub backbone pattern)."""
+
+    def keep(self, **hyperparameters: Any) -> None:
+        self.hyperparameters = hyperparameters
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.hyperparameters}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]):
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class CharLanguageModel(keras.Model):
+class CharLanguageModel(SequenceModel):
     """Character ids (batch, T) → next-character probabilities (batch, T, V), with its
     vocabulary. Built functionally from one of :data:`BODIES`; ``get_config`` holds the
     hyperparameters, so ``model.keras`` rebuilds it."""
@@ -272,11 +290,13 @@ class CharLanguageModel(keras.Model):
         outputs = BODIES[body](inputs, rows=rows, **options)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         options.pop("sequence_length", None)
-        self.body = body
-        self.vocabulary = list(vocabulary) if vocabulary is not None else None
-        self.vocabulary_size = rows
-        self.sequence_length = sequence_length
-        self.options = options
+        self.keep(
+            body=body,
+            vocabulary=list(vocabulary) if vocabulary is not None else None,
+            vocabulary_size=rows,
+            sequence_length=sequence_length,
+            options=options,
+        )
 
     def stateless(self) -> CharLanguageModel:
         """This model, or for a stateful one (fixed batch size) a copy with the same weights
@@ -289,20 +309,6 @@ class CharLanguageModel(keras.Model):
         )
         copy.set_weights(self.get_weights())
         return copy
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "body": self.body,
-            "vocabulary": self.vocabulary,
-            "vocabulary_size": self.vocabulary_size,
-            "sequence_length": self.sequence_length,
-            "options": self.options,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> CharLanguageModel:
-        return cls(**config)
 
 
 @register_model("char_rnn_lm")

@@ -40,7 +40,7 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models.char_lm import decoder_block
+from keras_curriculum.models.char_lm import SequenceModel, decoder_block
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import CELLS
 from keras_curriculum.models.transformer import PositionEncoding, encoder_block
@@ -158,7 +158,7 @@ ARCHITECTURES = {"recurrent": recurrent_architecture, "transformer": transformer
 
 
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class Seq2Seq(keras.Model):
+class Seq2Seq(SequenceModel):
     """(source ids (batch, S), decoder ids (batch, T)) → next-token probabilities (batch, T, V),
     with its vocabulary (``<PAD>``, ``<UNK>``, ``<SOS>``, ``<EOS>`` first). Built functionally;
     ``get_config`` holds the hyperparameters."""
@@ -190,12 +190,14 @@ class Seq2Seq(keras.Model):
             source_ids, decoder_ids, rows=rows, **options, **extra
         )
         super().__init__(inputs=[source_ids, decoder_ids], outputs=outputs, name=name, **kwargs)
-        self.architecture = architecture
-        self.vocabulary = list(vocabulary) if vocabulary is not None else None
-        self.vocabulary_size = rows
-        self.source_length = source_length
-        self.target_length = target_length
-        self.options = options
+        self.keep(
+            architecture=architecture,
+            vocabulary=list(vocabulary) if vocabulary is not None else None,
+            vocabulary_size=rows,
+            source_length=source_length,
+            target_length=target_length,
+            options=options,
+        )
 
     def alignment(self, source_ids: np.ndarray, decoder_ids: np.ndarray) -> np.ndarray:
         """Attention weights (batch, T, S) of each decoder step over the source tokens (the
@@ -212,21 +214,6 @@ class Seq2Seq(keras.Model):
         probe = keras.Model(self.inputs, layer.output[1])
         weights = np.asarray(probe([source_ids, decoder_ids], training=False))
         return weights.mean(axis=1) if weights.ndim == 4 else weights
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "architecture": self.architecture,
-            "vocabulary": self.vocabulary,
-            "vocabulary_size": self.vocabulary_size,
-            "source_length": self.source_length,
-            "target_length": self.target_length,
-            "options": self.options,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Seq2Seq:
-        return cls(**config)
 
 
 @register_model("seq2seq_rnn")

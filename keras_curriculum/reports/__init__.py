@@ -20,6 +20,11 @@ whichever methods apply to it:
 ``sample(n, seed=..., labels=None) -> images`` and ``num_classes`` (None unless conditional)
     A generator's images from noise fixed by ``seed`` (of ``labels``, for a conditional model):
     the ``image_generation`` report's grids, every epoch and at the end.
+``vocabulary``, ``alignment(source_ids, decoder_ids) -> weights (batch, T, S)`` and
+``stateless() -> model``
+    Sequence models (``reports/sequences.py``): the token of each id; an encoder–decoder's
+    attention of each target step over the source tokens, each row summing to 1
+    (``plots/attention.png``); a language model without carried state, for sampling.
 ``detect(images) -> {"boxes", "scores", "labels", "num_detections"}``
     A detector's boxes (``rel_xyxy``) after non-maximum suppression, padded with −1
     (``reports/detection.py``: COCO mAP and the precision–recall curve).
@@ -46,6 +51,7 @@ from keras_curriculum.reports import (
     metric_learning,
     reconstruction,
     segmentation,
+    sequences,
 )
 
 Report = Callable[..., dict[str, Any]]
@@ -63,6 +69,8 @@ REPORTS: dict[str, list[Report]] = {
     "word_embedding": [embeddings.embedding_report],
     "image_generation": [generative.generative_report],
     "metric_learning": [metric_learning.metric_learning_report],
+    "language_model": [sequences.language_model_report],
+    "seq2seq": [sequences.seq2seq_report],
     "forecasting": [forecasting.forecasting_report],
 }
 

@@ -1,0 +1,150 @@
+"""Character language models on Shakespeare's held-out plays: bits per character.
+
+    nice -n 10 python benchmarks/char_lm_results.py [--minutes 30] [--only lstm transformer peers]
+                                   [--output-dir runs/benchmarks]
+
+Every row is scored on the same split (``datasets.shakespeare``: 36 works train, Julius Caesar,
+Twelfth Night and Richard II validation, Macbeth, Much Ado About Nothing and Henry V test).
+
+- The networks (``configs/char_lstm_shakespeare.yaml``, ``configs/char_transformer_shakespeare
+  .yaml``) train for at most ``--minutes`` of wall time each (equal time; their parameter counts
+  are within 12 % of each other); bits per character = test cross-entropy in nats / ln 2.
+- The compressors see the training text as context: 8·(|c(train + test)| − |c(train)|) / |test|
+  for bz2 (level 9), xz (preset 9e) and PPMd orders 6 and 8 (``pyppmd``, 256 MiB).
+
+Prints the table with CPU and wall seconds, a sample of each network at temperatures 0.5 and 1,
+and writes ``char_lm_results.json`` into ``--json-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import json
+import lzma
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+
+from keras_curriculum.datasets import shakespeare
+from keras_curriculum.evaluation.generation import compressed_bits_per_character, sample_text
+from keras_curriculum.training import load_config
+from keras_curriculum.training.trainer import train
+
+REPO = Path(__file__).resolve().parents[1]
+NETWORKS = {
+    "lstm": "char_lstm_shakespeare.yaml",
+    "transformer": "char_transformer_shakespeare.yaml",
+}
+TARGET_BPC = 2.2
+PROMPT = "MACBETH.\n"
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once ``seconds`` of wall time have passed (checked after every batch)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.started > self.seconds:
+            self.model.stop_training = True
+
+
+def compressor_rows() -> list[dict]:
+    texts = shakespeare.split_works(
+        shakespeare.read_works(), shakespeare.VALIDATION_PLAYS, shakespeare.TEST_PLAYS
+    )
+    train_bytes = texts["train"].encode("latin-1")
+    test_bytes = texts["test"].encode("latin-1")
+    import pyppmd
+
+    compressors = {
+        "bz2 (level 9)": lambda data: bz2.compress(data, 9),
+        "xz (preset 9e)": lambda data: lzma.compress(data, preset=9 | lzma.PRESET_EXTREME),
+        "PPMd order 6 (pyppmd)": lambda data: pyppmd.compress(
+            data, max_order=6, mem_size=256 << 20
+        ),
+        "PPMd order 8 (pyppmd)": lambda data: pyppmd.compress(
+            data, max_order=8, mem_size=256 << 20
+        ),
+    }
+    rows = []
+    for name, compress in compressors.items():
+        cpu, wall = time.process_time(), time.perf_counter()
+        bpc = compressed_bits_per_character(compress, train_bytes, test_bytes)
+        rows.append(
+            {
+                "model": name,
+                "bpc": bpc,
+                "cpu_s": time.process_time() - cpu,
+                "wall_s": time.perf_counter() - wall,
+            }
+        )
+        print(f"{name}: {bpc:.3f} bpc", flush=True)
+    return rows
+
+
+def network_row(name: str, minutes: float, output_dir: Path, overrides: list[str]) -> dict:
+    config = load_config(REPO / "configs" / NETWORKS[name], overrides)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = train(config, output_dir=output_dir, callbacks=[TimeBudget(60 * minutes)])
+    row = {
+        "model": name,
+        "config": NETWORKS[name],
+        "parameters": result.metrics["parameters"]["total"],
+        "bpc": result.test["loss"] / math.log(2),
+        "test_loss_nats": result.test["loss"],
+        "epochs": result.metrics["epochs"],
+        "train_s": result.metrics["train_seconds"],
+        "cpu_s": time.process_time() - cpu,
+        "wall_s": time.perf_counter() - wall,
+        "run_dir": str(result.run_dir),
+        "samples": {
+            str(t): sample_text(result.model, PROMPT, 300, temperature=t, seed=0)
+            for t in (0.5, 1.0)
+        },
+    }
+    print(f"{name}: {row['bpc']:.3f} bpc after {row['epochs']} epochs", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=30.0, help="training budget per network")
+    parser.add_argument("--only", nargs="+", default=["lstm", "transformer", "peers"])
+    parser.add_argument("--output-dir", default="runs/benchmarks")
+    parser.add_argument("--json-dir", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+    rows = []
+    if "peers" in args.only:
+        rows += compressor_rows()
+    for name in NETWORKS:
+        if name in args.only:
+            rows.append(network_row(name, args.minutes, Path(args.output_dir), args.overrides))
+    print(f"\nShakespeare, held-out plays; target ≤ {TARGET_BPC} bpc; {os.cpu_count()} CPUs")
+    print("| model | parameters | bits per character (test) | epochs | CPU s | wall s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| {row['model']} | {row.get('parameters', '—')} | {row['bpc']:.3f} | "
+            f"{row.get('epochs', '—')} | {row['cpu_s']:.0f} | {row['wall_s']:.0f} |"
+        )
+    for row in rows:
+        for temperature, text in row.get("samples", {}).items():
+            print(f"\n--- {row['model']}, temperature {temperature} ---\n{text}")
+    out = Path(args.json_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "char_lm_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
