@@ -134,6 +134,9 @@ def transfer(
         base = load_backbone(backbone)
     x = base(x, training=False)  # BatchNorm in inference mode, also once unfrozen
     if len(x.shape) == 4:
+        # The backbone's feature maps as a layer of this model (a nested model's own `output`
+        # is a tensor of its inner graph): what Grad-CAM and other probes look at.
+        x = keras.layers.Identity(name="features")(x)
         pooling = (
             keras.layers.GlobalAveragePooling2D(name="global_average_pool")
             if head == "global_average"
