@@ -4,6 +4,7 @@ prepare lee wordsim353 questions_words`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -354,3 +355,40 @@ def test_tfds_text_feature_streams_through_mock_data():
     with pytest.raises(ConfigError, match="data.feature"):
         with tfds.testing.mock_data(num_examples=2):
             datasets.load_source("tfds_corpus", dataset="imdb_reviews", feature="review")
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpora's options: one signature, the architecture set once under model:
+
+
+def test_every_corpus_takes_the_same_options_after_its_own():
+    from keras_curriculum import datasets
+
+    shared = [f.name for f in dataclasses.fields(corpus.CorpusOptions)] + ["seed"]
+    own = {"wiki_sample": [], "lee": [], "text_corpus": ["path"],
+           "tfds_corpus": ["dataset", "split", "feature"]}  # fmt: skip
+    for name, parameters in own.items():
+        assert list(datasets.get(name).parameters) == parameters + shared, name
+    with pytest.raises(ConfigError, match=r"data\.window: expected at least 1"):
+        datasets.metadata("lee", window=0)
+
+
+def test_the_models_architecture_shapes_the_examples_and_the_description(tmp_path):
+    from keras_curriculum import datasets
+
+    path = _write_lines(tmp_path / "text.txt", [" ".join(chr(97 + i % 9) * 2 for i in range(40))])
+    options = dict(path=str(path), min_count=1, window=2, sample=0, chunk_size=4, test_chunks=1,
+                   validation_split=0, test_split=0)  # fmt: skip
+    cbow = {"architecture": "cbow"}
+    data = datasets.load("text_corpus", model_arguments=cbow, batch_size=1, **options)
+    x, _ = next(iter(data.test))
+    assert x["context"].shape == (1, 4, 4)  # CBOW: the whole 2·window context of each word
+    described = datasets.metadata("text_corpus", model_arguments=cbow, path=str(path), min_count=1)
+    assert described["architecture"] == "cbow" and data.info.extras["architecture"] == "cbow"
+    assert described["vocabulary_size"] == data.info.extras["vocabulary_size"] == 10
+    # The older place (configs of earlier runs) still works; a contradiction is an error.
+    older = datasets.metadata("text_corpus", path=str(path), min_count=1, architecture="cbow")
+    assert older["architecture"] == "cbow"
+    with pytest.raises(ConfigError, match=r"data\.architecture: 'skipgram' contradicts model"):
+        datasets.metadata("text_corpus", model_arguments=cbow, path=str(path),
+                          architecture="skipgram")  # fmt: skip
