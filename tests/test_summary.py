@@ -32,6 +32,8 @@ SMALL = {
     "mnist_5k": ["data.train_size=200"],
     "movie_review_polarity": ["data.size=300"],
     "nuclei": ["data.train_crops=4"],
+    "nuclei_boxes": ["data.train_crops=4"],
+    "object_canvases": ["data.train_size=8", "data.validation_size=2", "data.test_size=2"],
     "shapes": ["data.train_size=20", "data.test_size=10"],
 }
 

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 
 from keras_curriculum.datasets import fashion_mnist, mnist_5k, nuclei
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -164,14 +164,39 @@ def targets(canvases: Canvases, task: Task, max_objects: int):
 def item_arrays(source: ItemSource):
     """``(train_items, train_labels), (test_items, test_labels)``, uint8 28×28 images."""
     if source == "fashion_mnist":
-        return fashion_mnist.load_arrays(), fashion_mnist.CLASS_NAMES
+        return fashion_mnist.load_arrays(), class_names_of(source)
     from sklearn.model_selection import train_test_split
 
     images, labels = mnist_5k.read_arrays()
     x_train, x_test, y_train, y_test = train_test_split(
         images, labels, test_size=1000, random_state=0, stratify=labels
     )
-    return ((x_train, y_train), (x_test, y_test)), [str(d) for d in range(10)]
+    return ((x_train, y_train), (x_test, y_test)), class_names_of(source)
+
+
+def class_names_of(source: ItemSource) -> list[str]:
+    return fashion_mnist.CLASS_NAMES if source == "fashion_mnist" else [str(d) for d in range(10)]
+
+
+@register_metadata("object_canvases")
+def object_canvases_metadata(
+    *,
+    source: ItemSource = "fashion_mnist",
+    task: Task = "localization",
+    canvas_size: int = 96,
+    max_objects: int = 4,
+) -> Description:
+    names = class_names_of(source)
+    return Description(
+        input_shape=(canvas_size, canvas_size, 1),
+        num_classes=len(names),
+        class_names=names,
+        task=task,
+        extras={
+            "input_shape_field": "data.canvas_size",
+            "max_objects": max_objects if task == "detection" else 1,
+        },
+    )
 
 
 @register_dataset("object_canvases")
@@ -244,6 +269,17 @@ def instance_boxes(instances: np.ndarray) -> np.ndarray:
     """One pixel box ``(x0, y0, x1, y1)`` per instance id > 0 in a 2-D instance map."""
     ids = [i for i in np.unique(instances) if i > 0]
     return np.array([tight_box(instances == i) for i in ids], np.float32).reshape(-1, 4)
+
+
+@register_metadata("nuclei_boxes")
+def nuclei_boxes_metadata(*, crop_size: int = 128, max_objects: int = 64) -> Description:
+    return Description(
+        input_shape=(crop_size, crop_size, 1),
+        num_classes=1,
+        class_names=["nucleus"],
+        task="detection",
+        extras={"input_shape_field": "data.crop_size", "max_objects": max_objects},
+    )
 
 
 @register_dataset("nuclei_boxes")
