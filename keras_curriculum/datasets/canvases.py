@@ -218,6 +218,19 @@ def object_canvases(
     One object per canvas for ``classification`` / ``localization``, 1 … ``max_objects`` for
     ``detection``; ``clutter`` crops of other items per canvas. Validation and training canvases
     use the source's training items, test canvases its test items.
+
+    Args:
+        source: Where the items come from: ``fashion_mnist`` or ``mnist_5k``.
+        task: ``classification`` (class label), ``localization`` (class and box) or
+            ``detection`` (boxes and labels, 1 … ``max_objects`` objects per canvas).
+        train_size: Training canvases.
+        validation_size: Validation canvases (from the training items).
+        test_size: Test canvases (from the test items).
+        canvas_size: Side of the square canvas in pixels.
+        max_objects: Most objects per detection canvas (the targets' padded length).
+        object_sizes: ``[min, max]`` side in pixels an item is rescaled to.
+        clutter: Crops of other items scattered outside the objects' boxes, per canvas.
+        seed: Seeds the layouts (each split its own stream).
     """
     if source not in ("fashion_mnist", "mnist_5k"):
         raise ConfigError("data.source", f"expected fashion_mnist or mnist_5k, got {source!r}")
@@ -298,6 +311,16 @@ def nuclei_boxes(
     The splits and crops are those of ``nuclei`` (train crops left of ``split_column``, rotated
     and flipped when ``augment``; held-out test tiles right of it). Each box is the tight box
     of that nucleus' pixels inside the crop; one class, ``nucleus``.
+
+    Args:
+        crop_size: Side of the square crops in pixels.
+        split_column: Columns left of it are for training and validation, right of it for
+            testing.
+        validation_rows: The bottom rows of the left part held out for validation.
+        train_crops: Random training crops.
+        max_objects: The targets' padded length (an error names it when a crop has more).
+        augment: Rotate training crops by a multiple of 90° and flip them at random.
+        seed: Seeds the training crops and their rotations and flips.
     """
     image, instances = nuclei.load_image_and_mask()
     bounds = nuclei.regions(
