@@ -193,7 +193,7 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndar
     low, high = image.min(), image.max()
     image = (image - low) / max(high - low, 1e-12)
     coloured = colormaps["jet"](np.clip(heat, 0, 1))[..., :3]
-    return (1 - alpha) * image + alpha * coloured
+    return np.clip((1 - alpha) * image + alpha * coloured, 0.0, 1.0)
 
 
 def pointing_hits(maps: np.ndarray, boxes: np.ndarray) -> np.ndarray:
