@@ -25,6 +25,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from tables import print_table  # benchmarks/tables.py, beside this script
 
 from keras_curriculum.datasets import load_source
 from keras_curriculum.evaluation import generative
@@ -140,10 +141,7 @@ def main() -> None:
         )
     rows.append(("classifier test accuracy (ceiling)", "", "", "", f"{accuracy:.3f}",
                  str(results["classifier"]["epochs"]), ""))  # fmt: skip
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print()
-    for line in [header, tuple("-" * w for w in widths), *rows]:
-        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    print_table(header, rows)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

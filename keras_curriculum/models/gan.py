@@ -340,7 +340,7 @@ def check_image_shape(input_shape: Sequence[int], filters: Sequence[int], field:
         )
 
 
-def _gan(input_shape, num_classes, generator_filters, discriminator_filters, **options) -> GAN:
+def _gan(*, input_shape, num_classes, generator_filters, discriminator_filters, **options) -> GAN:
     check_image_shape(input_shape, generator_filters, "model.generator_filters")
     check_image_shape(input_shape, discriminator_filters, "model.discriminator_filters")
     if options["discriminator_steps"] < 1:
@@ -389,11 +389,7 @@ def dcgan(
 
     Train with ``training.loss: null``: the model computes its own losses.
     """
-    return _gan(
-        input_shape, None, generator_filters, discriminator_filters,
-        latent_dim=latent_dim, discriminator_steps=discriminator_steps,
-        label_smoothing=label_smoothing, dropout=dropout, seed=seed, name=name,
-    )  # fmt: skip
+    return _gan(num_classes=None, **locals())  # every argument above, by name
 
 
 @register_model("conditional_gan")
@@ -416,8 +412,4 @@ def conditional_gan(
         num_classes: number of classes, from the data.
         (the others as for ``dcgan``)
     """
-    return _gan(
-        input_shape, num_classes, generator_filters, discriminator_filters,
-        latent_dim=latent_dim, discriminator_steps=discriminator_steps,
-        label_smoothing=label_smoothing, dropout=dropout, seed=seed, name=name,
-    )  # fmt: skip
+    return _gan(**locals())  # every argument above, by name
