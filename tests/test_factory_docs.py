@@ -33,8 +33,6 @@ PENDING = {
         "mnist_5k",
         "movie_review_polarity",
         "nuclei",
-        "nuclei_boxes",
-        "object_canvases",
         "oxford_iiit_pet",
         "seq2seq_addition",
         "seq2seq_dates",
