@@ -146,4 +146,6 @@ def from_legacy(model: keras.Model) -> keras.Model:
         name=model.name,
     )
     upgraded.set_weights(model.get_weights())
+    if model.compiled:  # a run's model.keras keeps its loss: `evaluate` needs it back
+        upgraded.compile_from_config(model.get_compile_config())
     return upgraded
