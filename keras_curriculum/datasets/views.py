@@ -22,14 +22,15 @@ import tensorflow as tf
 
 from keras_curriculum.datasets.source import Source
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.registry import register_dataset
+from keras_curriculum.registry import DATASETS, check_arguments, register_dataset
 
 
 def labelled_source(source: str, seed: int, options: dict[str, Any]) -> Source:
     """The registered dataset ``source`` (array splits with a test split)."""
-    from keras_curriculum.datasets import load_source  # the package imports this module
-
-    loaded = load_source(source, seed=seed, **options)
+    # Through the registry, not ``datasets.load_source``: the package imports this module.
+    entry = DATASETS.get(source)
+    options = check_arguments(entry.function, options, field="data.source_options")
+    loaded = entry.function(**options, **({"seed": seed} if "seed" in entry.parameters else {}))
     if not isinstance(loaded.train, tuple) or not isinstance(loaded.test, tuple):
         raise ConfigError("data.source", f"'{source}' needs array train and test splits")
     return loaded
