@@ -71,4 +71,6 @@ def test_word2vec_run_with_the_architecture_under_data(tmp_path, capsys):
     assert f"Total params: {recorded['parameters']['total']:,}" in out
     assert "word2vec_cbow" in out  # the model took the architecture from the data's metadata
     test = json.loads(cli(capsys, "evaluate", str(run_dir)))["test"]
-    assert set(test) == set(recorded["test"])  # (fresh negatives: the loss itself differs)
+    # The test chunks' draws follow TensorFlow's global seed, which evaluate does not set (the
+    # old run's figure: 0.46796; evaluated again: 0.46845), so the loss is checked loosely.
+    assert test["loss"] == pytest.approx(recorded["test"]["loss"], rel=0.05)
