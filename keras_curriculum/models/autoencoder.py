@@ -162,6 +162,21 @@ def build_decoder(
     return keras.Model(codes, x, name=name)
 
 
+def encoder_and_decoder(
+    hyperparameters: dict[str, Any], head, code_size: int, output_activation: str | None
+) -> tuple[keras.Model, keras.Model]:
+    """The ``encoder`` (the body, then ``head`` on its features) and the mirrored ``decoder``
+    from codes of ``code_size``, for the :data:`BODY` and ``input_shape`` hyperparameters of
+    an autoencoder or a VAE (checked against each other first)."""
+    input_shape = hyperparameters["input_shape"]
+    body = {key: hyperparameters[key] for key in BODY}
+    check_shape(input_shape, body["architecture"], body["filters"])
+    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    encoder = keras.Model(inputs, head(encoder_features(inputs, **body)), name="encoder")
+    decoder = build_decoder(code_size, input_shape, output_activation=output_activation, **body)
+    return encoder, decoder
+
+
 @keras.saving.register_keras_serializable(package="keras_curriculum")
 class MaskingNoise(keras.layers.Layer):
     """Masking noise (training only): each input value is set to zero with probability
@@ -266,13 +281,10 @@ class Autoencoder(FunctionalModel):
         **kwargs: Any,
     ):
         hyperparameters = arguments(locals())
-        check_shape(input_shape, architecture, filters)
         if not 0 <= noise_level < (1 if denoising == "masking" else math.inf):
             raise ConfigError(
                 "model.noise_level", f"out of range for {denoising} noise: {noise_level}"
             )
-        body = {key: hyperparameters[key] for key in BODY}
-
         # === Layers ===
         if denoising == "gaussian":
             noise = keras.layers.GaussianNoise(noise_level, seed=seed, name="input_noise")
@@ -280,16 +292,14 @@ class Autoencoder(FunctionalModel):
             noise = MaskingNoise(noise_level, seed=seed, name="input_noise")
         else:
             noise = None
-        encoder_inputs = keras.Input(shape=tuple(input_shape), name="inputs")
         code = keras.layers.Dense(
             code_size,
             activation=code_activation,
             # The sparse autoencoder's penalty λ·Σ|h| (Keras averages it over the batch).
             activity_regularizer=keras.regularizers.L1(sparse) if sparse else None,
             name="code",
-        )(encoder_features(encoder_inputs, **body))
-        encoder = keras.Model(encoder_inputs, code, name="encoder")
-        decoder = build_decoder(code_size, input_shape, output_activation=output_activation, **body)
+        )
+        encoder, decoder = encoder_and_decoder(hyperparameters, code, code_size, output_activation)
 
         # === Functional Model ===
         inputs = keras.Input(shape=tuple(input_shape), name="inputs")

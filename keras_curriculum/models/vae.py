@@ -42,11 +42,8 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.models.autoencoder import (
-    BODY,
     DenseOrConv,
-    build_decoder,
-    check_shape,
-    encoder_features,
+    encoder_and_decoder,
     predict_in_batches,
 )
 from keras_curriculum.models.base import FunctionalModel, arguments
@@ -158,17 +155,17 @@ class VariationalAutoencoder(FunctionalModel):
         **kwargs: Any,
     ):
         hyperparameters = arguments(locals())
-        check_shape(input_shape, architecture, filters)
-        body = {key: hyperparameters[key] for key in BODY}
 
         # === Layers ===
-        encoder_inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-        features = encoder_features(encoder_inputs, **body)
-        z_mean = keras.layers.Dense(latent_dim, dtype="float32", name="z_mean")(features)
-        z_log_var = keras.layers.Dense(latent_dim, dtype="float32", name="z_log_var")(features)
-        encoder = keras.Model(encoder_inputs, [z_mean, z_log_var], name="encoder")
+        z_mean = keras.layers.Dense(latent_dim, dtype="float32", name="z_mean")
+        z_log_var = keras.layers.Dense(latent_dim, dtype="float32", name="z_log_var")
+        encoder, decoder = encoder_and_decoder(
+            hyperparameters,
+            lambda features: [z_mean(features), z_log_var(features)],
+            latent_dim,
+            "sigmoid",
+        )
         sampling = Sampling(seed, name="sampling")
-        decoder = build_decoder(latent_dim, input_shape, output_activation="sigmoid", **body)
 
         # === Functional Model ===
         inputs = keras.Input(shape=tuple(input_shape), name="inputs")
