@@ -38,9 +38,21 @@ Method = Literal["cam", "gradcam"]
 
 
 def _spatial_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """Layers of a functional model whose output is a 4-D feature map ``(B, H, W, K)``."""
+    """Layers of a functional model, from its first convolution on, whose output is a 4-D
+    feature map ``(B, H, W, K)`` (none for a model without convolutions: an MLP's reshaped
+    input is no feature map)."""
+    convolutions = [
+        index
+        for index, layer in enumerate(model.layers)
+        if isinstance(
+            layer,
+            keras.layers.Conv2D | keras.layers.DepthwiseConv2D | keras.layers.SeparableConv2D,
+        )
+    ]
+    if not convolutions:
+        return []
     found = []
-    for layer in model.layers:
+    for layer in model.layers[convolutions[0] :]:
         try:
             shape = layer.output.shape
         except (AttributeError, ValueError):
