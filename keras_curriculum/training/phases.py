@@ -20,7 +20,8 @@ their statistics and scale keep the pretrained values.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import keras
 
@@ -28,11 +29,6 @@ from keras_curriculum import objectives
 from keras_curriculum.config import PhaseConfig
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.training import rundir
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from keras_curriculum.training.trainer import Setup
 
 BACKBONE_LAYER = "backbone"
 PHASE_KEY = "phase"  # run.json: the 1-based phase of the last finished epoch
@@ -75,7 +71,7 @@ def boundaries(phases: list[PhaseConfig]) -> list[tuple[int, int]]:
     return out
 
 
-def _compile(setup: Setup, phase: PhaseConfig) -> None:
+def _compile(setup: Any, phase: PhaseConfig) -> None:
     model, training = setup.model, setup.config.training
     optimizer = training.optimizer.model_copy(
         update={"learning_rate": phase.learning_rate or training.optimizer.learning_rate}
@@ -99,8 +95,9 @@ class _RecordPhase(keras.callbacks.Callback):
         rundir.mark(self.run_dir, **{PHASE_KEY: self.phase})
 
 
-def fit(setup: Setup, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks.History:
+def fit(setup: Any, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks.History:
     """``model.fit(*args, **kwargs)``, phase by phase when the config has ``training.phases``.
+    ``setup`` is the trainer's Setup (not imported: the trainer imports this module).
 
     Returns the last phase's History with the history of every phase run here in it."""
     model, phases = setup.model, setup.config.training.phases
