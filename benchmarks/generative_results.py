@@ -1,9 +1,10 @@
 """Generators on Fashion-MNIST at equal training time, judged in a classifier's feature space.
 
     nice -n 10 python benchmarks/generative_results.py [--minutes M] [--classifier-epochs N]
-        [--classifier-train-size N] [--examples N] [--only dcgan cgan vae] [--json PATH]
+        [--classifier-config FILE] [--classifier-train-size N] [--examples N] [--only dcgan cgan vae] [--json PATH]
 
-1. Trains the project's classifier (``cnn_fashion_mnist``, ``--classifier-epochs`` epochs)
+1. Trains the project's classifier (``--classifier-config``, by default ``cnn_fashion_mnist``,
+   for ``--classifier-epochs`` epochs)
    whose penultimate layer is the feature space, and reports its test accuracy: the ceiling
    of class consistency.
 2. Trains DCGAN, the conditional GAN and the VAE (``vae16_fashion_mnist``) through the shared
@@ -58,6 +59,7 @@ class TimeBudget(keras.callbacks.Callback):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=8.0, help="training budget per model")
+    parser.add_argument("--classifier-config", default="cnn_fashion_mnist.yaml")
     parser.add_argument("--classifier-epochs", type=int, default=3)
     parser.add_argument(
         "--classifier-train-size", type=int, help="train the classifier on a stratified subset"
@@ -71,7 +73,7 @@ def main() -> None:
 
     started = time.perf_counter()
     classifier_config = load_config(
-        REPO / "configs" / "cnn_fashion_mnist.yaml",
+        REPO / "configs" / args.classifier_config,
         [f"training.epochs={args.classifier_epochs}", "training.verbose=2"]
         + ([f"data.train_size={args.classifier_train_size}"] if args.classifier_train_size else []),
     )
