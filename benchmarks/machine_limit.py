@@ -1,0 +1,202 @@
+"""How close training runs come to what this machine can do.
+
+For each config, in one process:
+
+- **peak**: this machine's dense matmul rate (a ``keras.ops.matmul`` of two n×n matrices, 2n³
+  FLOPs each, median of repeats), float32 and — where the CPU has native bfloat16 (AVX512-BF16
+  or AMX) — bfloat16;
+- **training FLOPs per example**: the forward pass's floating-point operations counted once
+  from its traced TensorFlow graph (TensorFlow's profiler: MatMul, Conv2D, BiasAdd, … by
+  their registered statistics), times 3 for forward + backward (the usual closed form: the
+  backward pass costs two forward passes, one for the activations' gradients and one for the
+  weights'); ops without registered statistics (element-wise activations, normalisation,
+  the optimizer update) are not counted, so the figure is a lower bound;
+- **achieved**: examples per second of ``model.fit`` on the config's real input pipeline
+  (after a warm-up execution that compiles) × FLOPs per example, and that as a share of peak;
+- **pipeline share**: the same model and step on in-memory synthetic batches of the same
+  shapes (``from_tensors(batch).repeat()``), alternating with the real pipeline, median of
+  the per-repeat ratios real / synthetic throughput. Target ≥ 0.95.
+
+    nice -n 10 python benchmarks/machine_limit.py                       # the four default configs
+    python benchmarks/machine_limit.py --configs configs/mlp_digits.yaml --steps 50 --repeats 3
+    python benchmarks/machine_limit.py --json benchmarks/results/machine_limit.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_curriculum.training import load_config, prepare  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIGS = [
+    "configs/cnn_fashion_mnist.yaml",
+    "configs/resnet20_fashion_mnist.yaml",
+    "configs/unet_nuclei.yaml",
+    "configs/text_transformer_mr.yaml",
+]
+
+
+def native_bfloat16() -> bool:
+    """Whether the CPU computes bfloat16 natively (else TensorFlow emulates it, slowly)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def peak_flops(dtype: str, size: int = 2048, repeats: int = 7) -> float:
+    """Median FLOP/s of an n×n by n×n matmul (2n³ FLOPs)."""
+    a = keras.random.normal((size, size), dtype=dtype, seed=0)
+    b = keras.random.normal((size, size), dtype=dtype, seed=1)
+    matmul = tf.function(lambda x, y: keras.ops.matmul(x, y), jit_compile=False)
+    matmul(a, b).numpy()  # trace and warm up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        matmul(a, b).numpy()
+        times.append(time.perf_counter() - started)
+    return 2 * size**3 / statistics.median(times)
+
+
+def forward_flops_per_example(model: keras.Model, batch) -> float:
+    """Forward-pass FLOPs per example, counted from the traced graph by TensorFlow's profiler."""
+    x = batch[0]
+    size = int(tf.nest.flatten(x)[0].shape[0])
+    forward = tf.function(lambda inputs: model(inputs, training=False))
+    graph = forward.get_concrete_function(x).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    profile = tf.compat.v1.profiler.profile(graph, options=options)
+    return profile.total_float_ops / size
+
+
+class _StepClock(keras.callbacks.Callback):
+    """Times the steps after the first ``skip`` of one epoch (pipeline start-up excluded)."""
+
+    def __init__(self, skip: int):
+        super().__init__()
+        self.skip = skip
+        self.start = self.end = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 == self.skip:
+            self.start = time.perf_counter()
+        self.end = time.perf_counter()
+
+
+def throughput(
+    model: keras.Model, dataset: tf.data.Dataset, steps: int, batch_size: int, skip: int
+) -> float:
+    """Examples per second of ``fit`` over ``steps`` steps, after ``skip`` uncounted ones
+    (which fill shuffle buffers and prefetch queues)."""
+    clock = _StepClock(skip)
+    model.fit(dataset, epochs=1, steps_per_epoch=skip + steps, verbose=0, callbacks=[clock])
+    return steps * batch_size / (clock.end - clock.start)
+
+
+def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
+    config = load_config(
+        REPO / path,
+        [
+            "training.mixed_precision=float32",
+            "training.distribution=none",
+            "training.verbose=0",
+        ],
+    )
+    setup = prepare(config)
+    model, data = setup.model, setup.data
+    real = data.train.repeat()
+    batch = next(iter(data.train))
+    synthetic = tf.data.Dataset.from_tensors(batch).repeat()
+    batch_size = int(tf.nest.flatten(batch[0])[0].shape[0])
+    flops = 3 * forward_flops_per_example(model, batch)
+    skip = max(2, steps // 4)
+    model.fit(synthetic, epochs=1, steps_per_epoch=skip, verbose=0)  # compiles the step
+    rates: dict[str, list[float]] = {"real": [], "synthetic": []}
+    ratios = []
+    for index in range(repeats):
+        order = ["real", "synthetic"] if index % 2 == 0 else ["synthetic", "real"]
+        measured = {}
+        for side in order:
+            measured[side] = throughput(
+                model, real if side == "real" else synthetic, steps, batch_size, skip
+            )
+            rates[side].append(measured[side])
+        ratios.append(measured["real"] / measured["synthetic"])
+    examples_per_second = statistics.median(rates["real"])
+    achieved = flops * examples_per_second
+    return {
+        "config": path,
+        "parameters": model.count_params(),
+        "batch_size": batch_size,
+        "train_flops_per_example": flops,
+        "examples_per_second": examples_per_second,
+        "synthetic_examples_per_second": statistics.median(rates["synthetic"]),
+        "achieved_flops": achieved,
+        "share_of_peak": achieved / peak,
+        "pipeline_ratio": statistics.median(ratios),
+        "pipeline_ratios": ratios,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS)
+    parser.add_argument("--steps", type=int, default=40, help="steps per timed fit")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    peaks = {"float32": peak_flops("float32")}
+    if native_bfloat16():
+        peaks["bfloat16"] = peak_flops("bfloat16")
+    for dtype, value in peaks.items():
+        print(f"peak {dtype} matmul: {value / 1e9:.1f} GFLOP/s", flush=True)
+    if "bfloat16" not in peaks:
+        print("bfloat16: no native support on this CPU (no AVX512-BF16 / AMX): not measured")
+
+    rows = []
+    for path in args.configs:
+        keras.backend.clear_session()
+        row = measure(path, args.steps, args.repeats, peaks["float32"])
+        rows.append(row)
+        print(
+            f"{Path(path).stem}: {row['train_flops_per_example'] / 1e6:.2f} MFLOP/example, "
+            f"{row['examples_per_second']:.0f} ex/s, {row['achieved_flops'] / 1e9:.2f} GFLOP/s "
+            f"= {100 * row['share_of_peak']:.1f} % of peak; pipeline real/synthetic "
+            f"{row['pipeline_ratio']:.3f} ({', '.join(f'{r:.2f}' for r in row['pipeline_ratios'])})",
+            flush=True,
+        )
+
+    print()
+    print(
+        "| config | params | train MFLOP/example | examples/s | GFLOP/s | % of fp32 peak | pipeline / synthetic |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| `{Path(row['config']).stem}` | {row['parameters']:,} "
+            f"| {row['train_flops_per_example'] / 1e6:.2f} | {row['examples_per_second']:,.0f} "
+            f"| {row['achieved_flops'] / 1e9:.2f} | {100 * row['share_of_peak']:.1f} "
+            f"| {row['pipeline_ratio']:.3f} |"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps({"peak_flops": peaks, "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()
