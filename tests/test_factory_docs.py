@@ -11,52 +11,11 @@ from keras_curriculum.registry import Entry
 # Filled in from the data's metadata (``DatasetInfo``), so a config never sets them.
 METADATA = {"input_shape", "num_classes", "train_texts", "vocabulary_size", "architecture"}
 
-# Factories whose Args sections are still being written with their families (other issues'
-# work in progress when this test was added); each is expected to pass once documented.
-PENDING = {
-    "models": {
-        "conditional_gan",
-        "densenet",
-        "inception",
-        "sequence_classifier",
-        "sequence_forecaster",
-        "transfer",
-        "vgg",
-    },
-    "datasets": {
-        "fashion_mnist",
-        "fashion_mnist_masks",
-        "image_generation",
-        "iris",
-        "lee",
-        "metric_learning",
-        "mnist_5k",
-        "movie_review_polarity",
-        "nuclei",
-        "oxford_iiit_pet",
-        "seq2seq_addition",
-        "seq2seq_dates",
-        "seq2seq_reversal",
-        "shakespeare",
-        "shapes",
-        "text_corpus",
-        "text_folder",
-        "text_table",
-        "tfds_corpus",
-        "wiki_sample",
-    },
-}
-
 
 def _cases():
     for kind, registry in (("models", models), ("datasets", datasets)):
         for entry in registry.entries():
-            marks = (
-                [pytest.mark.xfail(reason="Args section not written yet", strict=False)]
-                if entry.name in PENDING[kind]
-                else []
-            )
-            yield pytest.param(entry, id=f"{kind}:{entry.name}", marks=marks)
+            yield pytest.param(entry, id=f"{kind}:{entry.name}")
 
 
 @pytest.mark.parametrize("entry", list(_cases()))

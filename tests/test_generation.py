@@ -40,10 +40,25 @@ TINY_LM = [
     ],
 )
 def test_notes_character_models_have_exact_parameter_counts(config, total, recurrent):
-    model_config = load_config(CONFIGS / config).model
-    model = models.build(model_config.name, **model_config.arguments)  # no data: the notes' sizes
+    """data.vocabulary_size gives Shakespeare the notes' one-hot width, so the model built on
+    the data (its description, as ``keras-curriculum summary`` builds it) has their count."""
+    experiment = load_config(CONFIGS / config)
+    metadata = datasets.metadata(experiment.data.name, **experiment.data.options)
+    assert len(metadata["vocabulary"]) == experiment.data.options["vocabulary_size"]
+    model = models.build(experiment.model.name, metadata=metadata, **experiment.model.arguments)
     assert model.count_params() == total
     assert model.get_layer(index=2).count_params() == recurrent  # input, one-hot, then the RNN
+
+
+def test_a_fixed_vocabulary_keeps_the_most_frequent_characters_or_reserves_ids():
+    text = "aaabbc"
+    assert shakespeare.character_vocabulary(text) == ["<UNK>", "a", "b", "c"]
+    assert shakespeare.character_vocabulary(text, 3) == ["<UNK>", "a", "b"]
+    assert shakespeare.character_vocabulary(text, 6) == ["<UNK>", "a", "b", "c", "<UNUSED1>",
+                                                         "<UNUSED2>"]  # fmt: skip
+    assert shakespeare.encode("abcd", shakespeare.character_vocabulary(text, 3)).tolist() == [
+        1, 2, 0, 0,
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

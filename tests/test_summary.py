@@ -25,15 +25,20 @@ CURRICULUM_COUNTS = {
     4_800, 669_706,
 }  # fmt: skip
 
-# Options that make a source smaller without changing its description (quick loads).
+# Options that make a source quicker to load (the description is made with the same options).
 SMALL = {
     "fashion_mnist": ["data.train_size=200", "data.test_size=100"],
     "fashion_mnist_masks": ["data.train_size=100", "data.test_size=50"],
+    "image_generation": ["data.source_options={train_size: 200, test_size: 100}"],
+    "metric_learning": ["data.source_options={train_size: 200, test_size: 100}"],
     "mnist_5k": ["data.train_size=200"],
     "movie_review_polarity": ["data.size=300"],
     "nuclei": ["data.train_crops=4"],
     "nuclei_boxes": ["data.train_crops=4"],
     "object_canvases": ["data.train_size=8", "data.validation_size=2", "data.test_size=2"],
+    "seq2seq_addition": ["data.train_size=300", "data.validation_size=20", "data.test_size=50"],
+    "seq2seq_dates": ["data.train_size=300", "data.validation_size=20", "data.test_size=50"],
+    "seq2seq_reversal": ["data.train_size=300", "data.validation_size=20", "data.test_size=50"],
     "shapes": ["data.train_size=20", "data.test_size=10"],
 }
 
@@ -203,3 +208,15 @@ def test_a_split_fraction_a_source_cannot_honour_is_an_error():
     data = datasets.load("fashion_mnist", train_size=100, test_size=50, test_split=0,
                          validation_split=0.2)  # fmt: skip
     assert data.info.num_examples == {"train": 80, "validation": 20, "test": 50}
+
+
+def test_a_factory_error_is_one_line(capsys):
+    """A value the model's factory rejects (a dropout rate above 1) is reported as training
+    reports it: one line naming the field, exit status 2."""
+    from keras_curriculum import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["summary", "-c", "configs/mlp_digits.yaml", "--set", "model.dropout=1.5"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and "model.dropout" in err

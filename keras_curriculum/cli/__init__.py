@@ -218,8 +218,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from keras_curriculum import datasets, models
+    from keras_curriculum import datasets
     from keras_curriculum.training import load_config
+    from keras_curriculum.training.trainer import build_model
 
     config = load_config(args.config, args.overrides)
     # The dataset's description, not its examples: nothing is loaded or downloaded.
@@ -229,9 +230,8 @@ def _summary(args: argparse.Namespace) -> int:
         model_arguments=config.model.arguments,
         **config.data.options,
     )
-    model = models.build(
-        config.model.name, metadata=description.metadata(), **config.model.arguments
-    )
+    # As training builds it: a factory's ValueError / TypeError becomes a one-line ConfigError.
+    model = build_model(config, description.metadata())
     model.summary()
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     print(f"Trainable params: {trainable:,}")

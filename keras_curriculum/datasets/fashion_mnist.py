@@ -68,6 +68,11 @@ def fashion_mnist(
     """Fashion-MNIST, 60,000 train / 10,000 test 28×28 images in [0, 1]; 10 classes.
 
     ``train_size`` / ``test_size`` take a seeded stratified subset (for quick runs and tests).
+
+    Args:
+        train_size: a seeded stratified subset of the training images (default: all).
+        test_size: a seeded stratified subset of the test images (default: all).
+        seed: seeds the subsets.
     """
     (x_train, y_train), (x_test, y_test) = load_arrays()
     x_train, y_train = subsample(x_train, y_train, train_size, seed)

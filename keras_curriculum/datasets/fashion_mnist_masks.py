@@ -55,6 +55,13 @@ def fashion_mnist_masks(
     """Fashion-MNIST foreground segmentation (60,000 / 10,000): garment vs background masks.
 
     ``train_size`` / ``test_size`` take seeded subsets stratified by garment class.
+
+    Args:
+        train_size: a seeded subset of the training images, stratified by garment (default: all).
+        test_size: a seeded subset of the test images, stratified by garment (default: all).
+        image_size: side the 28×28 images and masks are zero-padded to (at least 28).
+        threshold: a pixel above this value (of 255) is foreground.
+        seed: seeds the subsets.
     """
     description = fashion_mnist_masks_metadata(image_size=image_size, threshold=threshold)
     (x_train, y_train), (x_test, y_test) = load_arrays()

@@ -72,6 +72,11 @@ def mnist_5k(
     The split depends on ``split_seed`` only (not on the run's seed), so every run is scored
     on the same 1,000 test digits. ``train_size`` keeps a stratified subset of the training
     digits (for quick runs and tests).
+
+    Args:
+        test_size: digits of the fixed test split (of the 5,000).
+        train_size: a stratified subset of the training digits (default: all the rest).
+        split_seed: seeds the train/test split (and the training subset), not the run's seed.
     """
     from sklearn.model_selection import train_test_split
 

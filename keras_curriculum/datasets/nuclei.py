@@ -156,6 +156,14 @@ def nuclei(
     the columns right of ``split_column``: no test pixel is ever seen in training.
     With ``validation_rows: 0`` the loader's ``validation_split`` holds out some training crops
     instead (they share pixels with other training crops, never with test crops).
+
+    Args:
+        crop_size: side of every training crop and evaluation tile.
+        split_column: pixels right of this column are the test part.
+        validation_rows: the training part's bottom rows kept for validation tiles (0: none).
+        train_crops: seeded random training crops drawn from the training part.
+        augment: rotate and flip the training crops.
+        seed: seeds the crops and their rotations and flips.
     """
     image, instances = load_image_and_mask()
     bounds = regions(

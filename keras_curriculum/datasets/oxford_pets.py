@@ -67,6 +67,14 @@ def oxford_iiit_pet(
     """Oxford-IIIT Pet trimaps via TFDS (downloads on first use): background / pet / border masks.
 
     The split options take TFDS split strings, slicing included (``"train[:80%]"``).
+
+    Args:
+        image_size: side the images and masks are resized to.
+        train_split: the TFDS split for training (slicing included).
+        test_split: the TFDS split for testing (slicing included).
+        data_dir: the TFDS data folder (default: TFDS's own).
+        download: download and prepare the data when missing (off: it must be there).
+        seed: the shuffle seed of TFDS's read configuration (files are read in order).
     """
     import tensorflow_datasets as tfds
 

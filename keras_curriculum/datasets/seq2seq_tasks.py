@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, register_metadata
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -72,18 +74,15 @@ def seq2seq_split(
     return tf.data.Dataset.from_tensor_slices(((sources, decoder), targets, weights))
 
 
-def seq2seq_source(train: Pairs, validation: Pairs, test: Pairs) -> Source:
-    """A ``seq2seq`` :class:`Source`; lengths fit the longest source and target + <EOS>."""
+def seq2seq_description(train: Pairs, validation: Pairs, test: Pairs) -> Description:
+    """A ``seq2seq`` :class:`Description`: the training characters' vocabulary; lengths fit
+    the longest source and target + <EOS>. The strings are cheap to make: the id arrays and
+    pipelines are what a description leaves out."""
     vocabulary = vocabulary_of(train)
     everything = train + validation + test
     source_length = max(len(s) for s, _ in everything)
     target_length = max(len(t) for _, t in everything) + 1
-    return Source(
-        train=seq2seq_split(train, vocabulary, source_length, target_length),
-        validation=seq2seq_split(validation, vocabulary, source_length, target_length)
-        if validation
-        else None,
-        test=seq2seq_split(test, vocabulary, source_length, target_length),
+    return Description(
         input_shape=(source_length,),
         num_classes=len(vocabulary),
         task="seq2seq",
@@ -92,6 +91,18 @@ def seq2seq_source(train: Pairs, validation: Pairs, test: Pairs) -> Source:
             "source_length": source_length,
             "target_length": target_length,
         },
+    )
+
+
+def seq2seq_source(train: Pairs, validation: Pairs, test: Pairs) -> Source:
+    """A ``seq2seq`` :class:`Source` of :func:`seq2seq_description`'s fields."""
+    description = seq2seq_description(train, validation, test)
+    lengths = (description.extras["source_length"], description.extras["target_length"])
+    vocabulary = description.extras["vocabulary"]
+    return description.source(
+        train=seq2seq_split(train, vocabulary, *lengths),
+        validation=seq2seq_split(validation, vocabulary, *lengths) if validation else None,
+        test=seq2seq_split(test, vocabulary, *lengths),
     )
 
 
@@ -143,7 +154,29 @@ def seq2seq_addition(
     reverse_source: bool = False,
     seed: int = 0,
 ) -> Source:
-    """Synthetic: "535+61" → "596" (keras-io addition_rnn); held-out sums never seen in training."""
+    """Synthetic: "535+61" → "596" (keras-io addition_rnn); held-out sums never seen in training.
+
+    Args:
+        digits: the most digits of either operand (each has 1 to ``digits``).
+        train_size: training questions.
+        validation_size: validation questions (0: no validation split).
+        test_size: test questions.
+        reverse_source: reverse each question string, as keras-io does.
+        seed: seeds the drawn operands.
+    """
+    return seq2seq_source(*addition_splits(**locals()))  # every argument above, by name
+
+
+def addition_splits(
+    *,
+    digits: int,
+    train_size: int,
+    validation_size: int,
+    test_size: int,
+    reverse_source: bool,
+    seed: int,
+) -> tuple[Pairs, Pairs, Pairs]:
+    """The (train, validation, test) question–answer pairs of :func:`seq2seq_addition`."""
     _sizes(train_size, validation_size, test_size)
     rng = np.random.default_rng(seed)
     train, used = addition_pairs(digits, train_size, rng)
@@ -153,7 +186,7 @@ def seq2seq_addition(
         train, validation, test = (
             [(s[::-1], t) for s, t in split] for split in (train, validation, test)
         )
-    return seq2seq_source(train, validation, test)
+    return train, validation, test
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +203,23 @@ def seq2seq_reversal(
     test_size: int = 2_000,
     seed: int = 0,
 ) -> Source:
-    """Synthetic: a random string of ``length`` letters → the string reversed."""
+    """Synthetic: a random string of ``length`` letters → the string reversed.
+
+    Args:
+        length: letters in every string.
+        alphabet: the letters drawn from (uniformly; repeats are ignored).
+        train_size: training strings.
+        validation_size: validation strings (0: no validation split).
+        test_size: test strings.
+        seed: seeds the drawn strings.
+    """
+    return seq2seq_source(*reversal_splits(**locals()))  # every argument above, by name
+
+
+def reversal_splits(
+    *, length: int, alphabet: str, train_size: int, validation_size: int, test_size: int, seed: int
+) -> tuple[Pairs, Pairs, Pairs]:
+    """The (train, validation, test) string pairs of :func:`seq2seq_reversal`."""
     _sizes(train_size, validation_size, test_size)
     if length < 1 or len(set(alphabet)) < 2:
         raise ConfigError("data.length", "expected a length ≥ 1 and an alphabet of ≥ 2 letters")
@@ -179,7 +228,7 @@ def seq2seq_reversal(
     total = train_size + validation_size + test_size
     strings = ["".join(row) for row in rng.choice(letters, size=(total, length))]
     pairs = [(s, s[::-1]) for s in strings]
-    return seq2seq_source(
+    return (
         pairs[:train_size],
         pairs[train_size : train_size + validation_size],
         pairs[train_size + validation_size :],
@@ -263,15 +312,50 @@ def seq2seq_dates(
     locales: Sequence[str] = DATE_LOCALES,
     seed: int = 0,
 ) -> Source:
-    """Synthetic: dates in CLDR locale formats (Babel) → ISO 8601; test dates (2020s) unseen."""
+    """Synthetic: dates in CLDR locale formats (Babel) → ISO 8601; test dates (2020s) unseen.
+
+    Args:
+        train_size: training dates (1950–2019 and 2035–2049).
+        validation_size: validation dates (2030–2034; 0: no validation split).
+        test_size: test dates (the 2020s).
+        locales: the CLDR locales whose date formats are used.
+        seed: seeds the drawn dates and formats.
+    """
+    return seq2seq_source(*dates_splits(**locals()))  # every argument above, by name
+
+
+def dates_splits(
+    *, train_size: int, validation_size: int, test_size: int, locales: Sequence[str], seed: int
+) -> tuple[Pairs, Pairs, Pairs]:
+    """The (train, validation, test) date pairs of :func:`seq2seq_dates`."""
     _sizes(train_size, validation_size, test_size)
     try:
         formats = date_formats(tuple(locales))
     except Exception as error:  # babel's UnknownLocaleError and friends
         raise ConfigError("data.locales", str(error).splitlines()[0]) from None
     rng = np.random.default_rng(seed)
-    return seq2seq_source(
+    return (
         date_pairs(TRAIN_DATES, train_size, formats, rng),
         date_pairs(VALIDATION_DATES, validation_size, formats, rng),
         date_pairs(TEST_DATES, test_size, formats, rng),
     )
+
+
+def describe_with(loader: Callable[..., Source], splits: Callable[..., tuple[Pairs, Pairs, Pairs]]):
+    """Registers the description of ``loader``: its options (with its defaults) give
+    ``splits``' strings, whose vocabulary and lengths describe the data. Making the strings
+    is cheap (seconds for the dates' Babel formatting); the id arrays and pipelines are not
+    made."""
+    signature = inspect.signature(loader)
+
+    def describe(**options: Any) -> Description:
+        bound = signature.bind(**options)
+        bound.apply_defaults()
+        return seq2seq_description(*splits(**bound.arguments))
+
+    register_metadata(loader.__name__)(describe)
+
+
+describe_with(seq2seq_addition, addition_splits)
+describe_with(seq2seq_reversal, reversal_splits)
+describe_with(seq2seq_dates, dates_splits)

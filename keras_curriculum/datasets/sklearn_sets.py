@@ -60,6 +60,9 @@ def iris(*, classes: list[int] | None = None) -> Source:
 
     ``classes`` keeps only those species, relabelled 0, 1, …: ``[0, 1]`` is setosa vs
     versicolor, the linearly separable pair on which the perceptron converges (notes 001 §2.1).
+
+    Args:
+        classes: keep only these species, relabelled 0, 1, … (default: all three).
     """
     from sklearn.datasets import load_iris
 

@@ -207,6 +207,15 @@ def movie_review_polarity(
     Raw strings; 0 = negative, 1 = positive. ``fold`` in [0, folds) makes the test split one
     fold of a seeded stratified ``folds``-fold partition (Kim 2014 reports 10-fold CV).
     ``size`` first takes a seeded stratified subset of that many sentences (quick runs, tests).
+
+    Args:
+        validation_size: fraction of the sentences held out for validation (with ``fold``:
+            of those outside the test fold).
+        test_size: fraction of the sentences held out for testing (ignored with ``fold``).
+        fold: make the test split this fold (0-based) of a ``folds``-fold partition.
+        folds: the number of folds of that partition.
+        size: first take a seeded stratified subset of this many sentences (default: all).
+        seed: seeds the subset, the splits and the partition.
     """
     texts, _ratings, labels = read_movie_reviews()
     if size is not None and size < len(labels):
@@ -259,6 +268,18 @@ def text_table(
 
     The delimiter is a tab for ``.tsv``/``.tab`` files and a comma otherwise unless given.
     Labels may be any strings or numbers; classes are their sorted distinct values.
+
+    Args:
+        path: the TSV/CSV file.
+        text_column: the header of the text column.
+        label_column: the header of the label column.
+        delimiter: the field separator (default: from the file's extension).
+        validation_size: fraction of the rows held out for validation (with ``fold``: of
+            those outside the test fold).
+        test_size: fraction of the rows held out for testing (ignored with ``fold``).
+        fold: make the test split this fold (0-based) of a ``folds``-fold partition.
+        folds: the number of folds of that partition.
+        seed: seeds the splits and the partition.
     """
     texts, raw_labels = read_table(path, text_column, label_column, delimiter)
     class_names = sorted(set(raw_labels), key=_numeric_first)
@@ -325,6 +346,15 @@ def text_folder(
     """A local folder of text files, one sub-folder per class: ``path/<class name>/*.txt``.
 
     Read with ``keras.utils.text_dataset_from_directory`` (classes in alphabetical order).
+
+    Args:
+        path: the folder (one sub-folder of ``.txt`` files per class).
+        validation_size: fraction of the texts held out for validation (with ``fold``: of
+            those outside the test fold).
+        test_size: fraction of the texts held out for testing (ignored with ``fold``).
+        fold: make the test split this fold (0-based) of a ``folds``-fold partition.
+        folds: the number of folds of that partition.
+        seed: seeds the splits and the partition.
     """
     import keras
 

@@ -46,7 +46,12 @@ from keras_curriculum.datasets.cache import (
     read_package_files,
     write_atomically,
 )
-from keras_curriculum.datasets.source import Source, register_preparer
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    register_metadata,
+    register_preparer,
+)
 from keras_curriculum.errors import CurriculumError
 from keras_curriculum.registry import register_dataset
 
@@ -216,14 +221,26 @@ def ucr(*, problem: Problem = "BasicMotions", scale: bool = True) -> Source:
         mean, std = channel_statistics(train.series)
         train.series = [(s - mean) / std for s in train.series]
         test.series = [(s - mean) / std for s in test.series]
-    lengths = {len(s) for s in train.series + test.series}
-    length = max(lengths)
-    extras = {"mask_value": PADDING_VALUE} if len(lengths) > 1 else {}
-    return Source(
+    description = problem_description(train, test)
+    length = description.input_shape[0]
+    return description.source(
         train=(pad(train.series, length), train.labels),
         test=(pad(test.series, length), test.labels),
-        input_shape=(length, train.dimensions),
+    )
+
+
+def problem_description(train: TimeSeriesFile, test: TimeSeriesFile) -> Description:
+    """(longest T, d) series of the problem's classes; a mask value when lengths vary."""
+    lengths = {len(s) for s in train.series + test.series}
+    return Description(
+        input_shape=(max(lengths), train.dimensions),
         num_classes=len(train.class_names),
         class_names=train.class_names,
-        extras=extras,
+        extras={"mask_value": PADDING_VALUE} if len(lengths) > 1 else {},
     )
+
+
+@register_metadata("ucr")
+def ucr_metadata(*, problem: Problem = "BasicMotions") -> Description:
+    # Parsing the problem's two text files (kilobytes to a few megabytes) gives its shape.
+    return problem_description(*read_problem(problem))

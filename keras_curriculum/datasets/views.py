@@ -14,13 +14,14 @@ Both take any registered labelled dataset by name (``source``) and its options
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Source
+from keras_curriculum.datasets.source import Description, Source, describers, register_metadata
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import DATASETS, check_arguments, register_dataset
 
@@ -34,6 +35,20 @@ def labelled_source(source: str, seed: int, options: dict[str, Any]) -> Source:
     if not isinstance(loaded.train, tuple) or not isinstance(loaded.test, tuple):
         raise ConfigError("data.source", f"'{source}' needs array train and test splits")
     return loaded
+
+
+def labelled_description(source: str, seed: int, options: dict[str, Any]) -> Description:
+    """The description of ``source`` (its registered one, else that of the loaded data)."""
+    entry = DATASETS.get(source)
+    options = check_arguments(entry.function, options, field="data.source_options")
+    describer = describers.get(entry.name)
+    if describer is None:
+        loaded = labelled_source(source, seed, options)
+        return Description(
+            loaded.input_shape, loaded.num_classes, loaded.class_names, loaded.task, loaded.extras
+        )
+    accepted = inspect.signature(describer).parameters
+    return describer(**{k: v for k, v in {**options, "seed": seed}.items() if k in accepted})
 
 
 def balanced_pairs(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -87,7 +102,11 @@ def image_generation(
 ) -> Source:
     """A labelled image dataset (``source``) as images to generate; task ``image_generation``.
 
-    ``classes`` keeps only those classes (all by default); labels stay as in the source.
+    Args:
+        source: the registered labelled dataset whose images are generated.
+        source_options: that dataset's options (its sizes, …).
+        classes: keep only these classes (all by default); labels stay as in the source.
+        seed: the source's seed (its subsets).
     """
     loaded = labelled_source(source, seed, source_options or {})
     train, test = loaded.train, loaded.test
@@ -99,6 +118,19 @@ def image_generation(
         input_shape=loaded.input_shape,
         num_classes=loaded.num_classes,
         class_names=loaded.class_names,
+        task="image_generation",
+    )
+
+
+@register_metadata("image_generation")
+def image_generation_metadata(
+    *, source: str = "fashion_mnist", source_options: dict[str, Any] | None = None, seed: int = 0
+) -> Description:
+    described = labelled_description(source, seed, source_options or {})
+    return Description(
+        input_shape=described.input_shape,
+        num_classes=described.num_classes,
+        class_names=described.class_names,
         task="image_generation",
     )
 
@@ -118,22 +150,25 @@ def metric_learning(
     """Train on ``train_classes``, test on the other classes (``test_classes``), task
     ``metric_learning``.
 
-    ``pairs``: training and validation yield balanced pairs ``((x1, x2), same)``,
-    ``pairs_per_image`` × the images' count of them, drawn once from ``seed``; otherwise
-    labelled batches ``(x, y)``. Validation holds out ``validation_fraction`` of the training
-    classes' images (stratified) before any pair is drawn; the test split is the source's test
-    images of ``test_classes``, labelled.
+    Args:
+        source: the registered labelled dataset whose images are used.
+        source_options: that dataset's options (its sizes, …).
+        train_classes: the classes training (and validation) sees.
+        test_classes: the classes of the test split (default: every other class).
+        pairs: training and validation yield balanced pairs ``((x1, x2), same)``, drawn once
+            from ``seed``; otherwise labelled batches ``(x, y)``.
+        pairs_per_image: training pairs per training image (with ``pairs``).
+        validation_fraction: the training classes' images held out (stratified) for
+            validation, before any pair is drawn.
+        seed: seeds the source, the validation hold-out and the pairs.
+
+    The test split is the source's test images of ``test_classes``, labelled.
     """
     from sklearn.model_selection import train_test_split
 
     loaded = labelled_source(source, seed, source_options or {})
-    classes = set(range(loaded.num_classes or int(np.max(loaded.train[1]) + 1)))
-    test_classes = sorted(classes - set(train_classes)) if test_classes is None else test_classes
-    overlap = set(train_classes) & set(test_classes)
-    if overlap:
-        raise ConfigError("data.test_classes", f"classes {sorted(overlap)} are also trained on")
-    if len(test_classes) < 2:
-        raise ConfigError("data.test_classes", "one-shot tests need at least two classes")
+    num_classes = loaded.num_classes or int(np.max(loaded.train[1]) + 1)
+    test_classes = _test_classes(num_classes, train_classes, test_classes)
     x, y = _keep(*loaded.train, train_classes)
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=validation_fraction, random_state=seed, stratify=y
@@ -153,6 +188,43 @@ def metric_learning(
         test=_keep(*loaded.test, test_classes),
         input_shape=loaded.input_shape,
         class_names=names,
+        task="metric_learning",
+        extras={"train_classes": list(train_classes), "test_classes": list(test_classes)},
+    )
+
+
+def _test_classes(
+    num_classes: int, train_classes: Sequence[int], test_classes: Sequence[int] | None
+) -> Sequence[int]:
+    """``test_classes`` (default: the classes not trained on), checked."""
+    classes = set(range(num_classes))
+    test_classes = sorted(classes - set(train_classes)) if test_classes is None else test_classes
+    overlap = set(train_classes) & set(test_classes)
+    if overlap:
+        raise ConfigError("data.test_classes", f"classes {sorted(overlap)} are also trained on")
+    if len(test_classes) < 2:
+        raise ConfigError("data.test_classes", "one-shot tests need at least two classes")
+    return test_classes
+
+
+@register_metadata("metric_learning")
+def metric_learning_metadata(
+    *,
+    source: str = "fashion_mnist",
+    source_options: dict[str, Any] | None = None,
+    train_classes: Sequence[int] = (0, 1, 2, 3, 4, 5),
+    test_classes: Sequence[int] | None = None,
+    seed: int = 0,
+) -> Description:
+    described = labelled_description(source, seed, source_options or {})
+    num_classes = described.num_classes
+    if num_classes is None:  # the loader counts the labels: so must this
+        labels = labelled_source(source, seed, source_options or {}).train[1]
+        num_classes = int(np.max(labels) + 1)
+    test_classes = _test_classes(num_classes, train_classes, test_classes)
+    return Description(
+        input_shape=described.input_shape,
+        class_names=described.class_names,
         task="metric_learning",
         extras={"train_classes": list(train_classes), "test_classes": list(test_classes)},
     )

@@ -377,6 +377,18 @@ class CorpusOptions:
                 raise ConfigError(f"data.{name}", f"expected at least 1, got {getattr(self, name)}")
 
 
+# The ``Args:`` lines of the options every corpus takes (appended to each corpus's own).
+CORPUS_ARGS = """\
+    min_count: keep words seen at least this many times.
+    max_vocab: keep at most this many of the most frequent words (default: all).
+    window: the largest context distance; each position draws its window from 1..window.
+    negatives: negative words drawn per example (unigram^0.75).
+    sample: the subsampling threshold of frequent words (0 keeps every word).
+    chunk_size: examples per tf.data element (``data.batch_size`` counts chunks).
+    test_chunks: chunks in the fixed test split (for the loss evaluation only).
+    seed: seeds the subsampling, windows and negatives."""
+
+
 def count_element(count: tf.Tensor, *_element) -> tf.Tensor:
     return count + 1
 
@@ -483,7 +495,10 @@ def register_corpus(name: str):
         loader.__signature__ = signature
         loader.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": "Source"}
         loader.__name__ = loader.__qualname__ = corpus.__name__
-        loader.__doc__ = corpus.__doc__
+        own = inspect.cleandoc(corpus.__doc__ or "")
+        loader.__doc__ = (
+            f"{own}\n{CORPUS_ARGS}" if "\nArgs:" in own else f"{own}\n\nArgs:\n{CORPUS_ARGS}"
+        )
         register_dataset(name)(loader)
         register_metadata(name)(describe)
         model_options[name] = ("architecture",)
@@ -518,13 +533,23 @@ def lee() -> Corpus:
 
 @register_corpus("text_corpus")
 def text_corpus(*, path: str) -> Corpus:
-    """Word2vec examples from a text file or a folder of them (one sentence per line)."""
+    """Word2vec examples from a text file or a folder of them (one sentence per line).
+
+    Args:
+        path: the text file, or a folder whose files are all read.
+    """
     return text_paths(path)
 
 
 @register_corpus("tfds_corpus")
 def tfds_corpus(*, dataset: str, split: str = "train", feature: str = "text") -> Corpus:
-    """Word2vec examples from a TensorFlow Datasets text feature (downloads on first use)."""
+    """Word2vec examples from a TensorFlow Datasets text feature (downloads on first use).
+
+    Args:
+        dataset: the TFDS dataset's name.
+        split: the TFDS split read (slicing included: ``"train[:10%]"``).
+        feature: the text feature of each example.
+    """
     import tensorflow_datasets as tfds
 
     try:

@@ -116,6 +116,9 @@ def densenet(
         bottleneck: the 1×1 convolution to 4k channels before each 3×3 (the "B" of -BC).
         stem_filters: filters of the 3×3 stem (default 2k).
         l2: L2 weight penalty on every kernel.
+        augmentation: random image transformations active in training.
+        output_activation: activation of the output layer (null: logits).
+        name: the model's name.
     """
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")

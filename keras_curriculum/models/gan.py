@@ -409,7 +409,17 @@ def conditional_gan(
     """Conditional DCGAN: G(z, y) and D(x, y) both see the one-hot class label.
 
     Args:
+        input_shape: the images' (height, width, channels), from the data.
         num_classes: number of classes, from the data.
-        (the others as for ``dcgan``)
+        latent_dim: size of the noise z ~ N(0, I).
+        generator_filters: filters of G's up blocks, widest first; each doubles the size.
+        discriminator_filters: filters of D's down blocks; each halves the size.
+        discriminator_steps: k, the discriminator updates per generator update.
+        label_smoothing: ε of one-sided label smoothing (real targets 1 − ε).
+        dropout: dropout before D's logit.
+        seed: seed of the training noise.
+        name: the model's name.
+
+    Train with ``training.loss: null``: the model computes its own losses.
     """
     return _gan(**locals())  # every argument above, by name

@@ -97,6 +97,9 @@ def inception(
             reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj).
         dropout: dropout before the classifier (GoogLeNet: 0.4).
         l2: L2 weight penalty on every kernel.
+        augmentation: random image transformations active in training.
+        output_activation: activation of the output layer (null: logits).
+        name: the model's name.
     """
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")

@@ -136,6 +136,7 @@ def sequence_classifier(
         conv_kernel_sizes: their kernel sizes (Wang et al.: 8, 5, 3).
         mask_value: the padding value of unequal-length series, masked out (from the data).
         head: ``softmax``, or ``none`` for the encoder alone (the notes' bare-layer count).
+        name: the model's name.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="series")
     x = sequence_encoder(
@@ -193,6 +194,7 @@ def sequence_forecaster(
         conv_filters: Conv1D → BN → ReLU blocks in front of the recurrent layers.
         conv_kernel_sizes: their kernel sizes.
         relative_to_last: forecast the change from the window's last value (ŷ = x_T + f(x)).
+        name: the model's name.
     """
     if horizon < 1:
         raise ConfigError("model.horizon", f"expected a positive integer, got {horizon}")

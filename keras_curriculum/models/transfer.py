@@ -119,6 +119,8 @@ def transfer(
         head: how 4-D features become a vector (ignored when the backbone's output is flat).
         dense_units: hidden dense layers of the new head.
         dropout: dropout before each dense layer of the head.
+        output_activation: activation of the output layer (null: logits).
+        name: the model's name.
     """
     # Not "inputs": a backbone from a run has an input of that name, and names must be unique
     # within a model, nested ones included, once a report looks inside it.

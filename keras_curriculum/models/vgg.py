@@ -88,6 +88,9 @@ def vgg(
         dense_dropout: dropout after each hidden dense layer.
         l1: L1 weight penalty λ₁·Σ|w| on every kernel (drives weights to exactly 0).
         l2: L2 weight penalty λ₂·Σw² on every kernel (shrinks them all).
+        augmentation: random image transformations active in training.
+        output_activation: activation of the output layer (null: logits).
+        name: the model's name.
     """
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
