@@ -12,7 +12,7 @@ import pytest
 
 from keras_curriculum import datasets, models
 from keras_curriculum.errors import ConfigError, CurriculumError
-from keras_curriculum.registry import Entry
+from keras_curriculum.registry import MODELS, Entry
 
 
 def split_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +91,7 @@ def test_any_metadata_field_fills_a_parameter_of_that_name(monkeypatch) -> None:
         return keras.Model(inputs, keras.layers.Dense(num_classes)(inputs))
 
     monkeypatch.setitem(
-        models._registry._entries, "extras_probe", Entry("extras_probe", factory, "probe")
+        MODELS._entries, "extras_probe", Entry("extras_probe", factory, "probe")
     )
     metadata = {"input_shape": (3,), "num_classes": 2, "vocabulary": ["a", "b"], "unused": 1}
     model = models.build("extras_probe", metadata=metadata, width=5)
