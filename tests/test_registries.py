@@ -90,9 +90,7 @@ def test_any_metadata_field_fills_a_parameter_of_that_name(monkeypatch) -> None:
         inputs = keras.Input(input_shape)
         return keras.Model(inputs, keras.layers.Dense(num_classes)(inputs))
 
-    monkeypatch.setitem(
-        MODELS._entries, "extras_probe", Entry("extras_probe", factory, "probe")
-    )
+    monkeypatch.setitem(MODELS._entries, "extras_probe", Entry("extras_probe", factory, "probe"))
     metadata = {"input_shape": (3,), "num_classes": 2, "vocabulary": ["a", "b"], "unused": 1}
     model = models.build("extras_probe", metadata=metadata, width=5)
     assert seen == {"vocabulary": ["a", "b"], "width": 5}
