@@ -27,7 +27,7 @@ import os
 import time
 from pathlib import Path
 
-import keras
+from timing import TimeBudget  # benchmarks/timing.py, beside this script
 
 from keras_curriculum.datasets import shakespeare
 from keras_curriculum.evaluation.generation import compressed_bits_per_character, sample_text
@@ -41,21 +41,6 @@ NETWORKS = {
 }
 TARGET_BPC = 2.2
 PROMPT = "MACBETH.\n"
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training once ``seconds`` of wall time have passed (checked after every batch)."""
-
-    def __init__(self, seconds: float):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.started > self.seconds:
-            self.model.stop_training = True
 
 
 def compressor_rows() -> list[dict]:

@@ -24,9 +24,9 @@ import json
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 from tables import print_table  # benchmarks/tables.py, beside this script
+from timing import TimeBudget  # benchmarks/timing.py, beside this script
 
 from keras_curriculum.datasets import load_source
 from keras_curriculum.evaluation import generative
@@ -39,21 +39,6 @@ GENERATORS = {
     "cgan": "cgan_fashion_mnist.yaml",
     "vae": "vae16_fashion_mnist.yaml",
 }
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training after ``seconds`` of it (checked after every step)."""
-
-    def __init__(self, seconds: float):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.started > self.seconds:
-            self.model.stop_training = True
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import StepClock  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 from keras_curriculum.errors import CurriculumError  # noqa: E402
 from keras_curriculum.training import load_config, prepare  # noqa: E402
@@ -84,17 +85,6 @@ def step_config(path: str, steps: int, overrides: list[str]) -> dict:
     }
 
 
-class _StepClock(keras.callbacks.Callback):
-    def __init__(self, skip: int):
-        super().__init__()
-        self.skip, self.start, self.end = skip, 0.0, 0.0
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.skip:
-            self.start = time.perf_counter()
-        self.end = time.perf_counter()
-
-
 def throughput(path: str, precision: str, jit: bool, steps: int, repeats: int) -> float:
     """Median examples/s of ``steps`` training steps on in-memory batches (after warm-up)."""
     keras.backend.clear_session()
@@ -112,7 +102,7 @@ def throughput(path: str, precision: str, jit: bool, steps: int, repeats: int) -
     skip = 5
     rates = []
     for _ in range(repeats):
-        clock = _StepClock(skip)
+        clock = StepClock(skip)
         setup.model.fit(
             dataset, epochs=1, steps_per_epoch=skip + steps, verbose=0, callbacks=[clock]
         )

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import StepClock  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 from keras_curriculum.training import load_config, prepare  # noqa: E402
 
@@ -83,26 +84,12 @@ def forward_flops_per_example(model: keras.Model, batch) -> float:
     return profile.total_float_ops / size
 
 
-class _StepClock(keras.callbacks.Callback):
-    """Times the steps after the first ``skip`` of one epoch (pipeline start-up excluded)."""
-
-    def __init__(self, skip: int):
-        super().__init__()
-        self.skip = skip
-        self.start = self.end = 0.0
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.skip:
-            self.start = time.perf_counter()
-        self.end = time.perf_counter()
-
-
 def throughput(
     model: keras.Model, dataset: tf.data.Dataset, steps: int, batch_size: int, skip: int
 ) -> float:
     """Examples per second of ``fit`` over ``steps`` steps, after ``skip`` uncounted ones
     (which fill shuffle buffers and prefetch queues)."""
-    clock = _StepClock(skip)
+    clock = StepClock(skip)
     model.fit(dataset, epochs=1, steps_per_epoch=skip + steps, verbose=0, callbacks=[clock])
     return steps * batch_size / (clock.end - clock.start)
 

@@ -26,7 +26,7 @@ import json
 import time
 from pathlib import Path
 
-from char_lm_results import TimeBudget
+from timing import TimeBudget  # benchmarks/timing.py, beside this script
 
 from keras_curriculum.evaluation.generation import sequence_accuracy
 from keras_curriculum.training import load_config
