@@ -35,6 +35,7 @@ The model keeps its vocabulary (``model.vocabulary``) so a saved run samples tex
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ import keras
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import arguments
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import CELLS
 from keras_curriculum.models.transformer import PositionEncoding
@@ -254,6 +256,16 @@ class SequenceModel(keras.Model):
     def from_config(cls, config: dict[str, Any]):
         return cls(**config)
 
+    @classmethod
+    def from_arguments(cls, factory_arguments: dict[str, Any], **kind: str) -> SequenceModel:
+        """The model a factory describes: of its keyword arguments (``arguments(locals())``)
+        those ``__init__`` takes go to it, the others are the body's ``options``; ``kind``
+        chooses the body (``body=`` or ``architecture=``)."""
+        own = inspect.signature(cls.__init__).parameters
+        given = {key: value for key, value in factory_arguments.items() if key in own}
+        options = {key: value for key, value in factory_arguments.items() if key not in own}
+        return cls(**kind, **given, options=options)
+
 
 @keras.saving.register_keras_serializable(package="keras_curriculum")
 class CharLanguageModel(SequenceModel):
@@ -338,20 +350,8 @@ def char_rnn_lm(
         stateful_batch: truncated BPTT: keep the state across batches of this fixed size.
         name: the model's name.
     """
-    return CharLanguageModel(
-        body="recurrent",
-        vocabulary=vocabulary,
-        vocabulary_size=vocabulary_size,
-        sequence_length=sequence_length,
-        options=dict(
-            cell=cell,
-            units=[int(u) for u in units],
-            embedding_dim=embedding_dim,
-            dropout=dropout,
-            stateful_batch=stateful_batch,
-        ),
-        name=name,
-    )
+    units = [int(u) for u in units]  # saved in the config as a JSON list
+    return CharLanguageModel.from_arguments(arguments(locals()), body="recurrent")
 
 
 @register_model("char_transformer_lm")
@@ -386,20 +386,4 @@ def char_transformer_lm(
         tie_weights: the output projection reuses the token embedding (logits = h Eᵀ + b).
         name: the model's name.
     """
-    return CharLanguageModel(
-        body="transformer",
-        vocabulary=vocabulary,
-        vocabulary_size=vocabulary_size,
-        sequence_length=sequence_length,
-        options=dict(
-            model_dim=model_dim,
-            num_blocks=num_blocks,
-            num_heads=num_heads,
-            feed_forward_dim=feed_forward_dim,
-            dropout=dropout,
-            norm=norm,
-            positions=positions,
-            tie_weights=tie_weights,
-        ),
-        name=name,
-    )
+    return CharLanguageModel.from_arguments(arguments(locals()), body="transformer")

@@ -67,6 +67,35 @@ def recurrent_block(
     return layer(x)
 
 
+def recurrent_stack(
+    x,
+    units: Sequence[int],
+    *,
+    cell: str,
+    bidirectional: bool,
+    dropout: float,
+    recurrent_dropout: float,
+    layer_dropout: float = 0.0,
+):
+    """Stacked recurrent layers ``recurrent1 … recurrentN``, one per entry of ``units``: every
+    layer but the last hands all its states to the next, the last returns its final state.
+    ``layer_dropout`` adds a Dropout layer after each (notes 001 §24.4)."""
+    for index, layer_units in enumerate(units, start=1):
+        x = recurrent_block(
+            x,
+            layer_units,
+            cell=cell,
+            bidirectional=bidirectional,
+            return_sequences=index < len(units),
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            name=f"recurrent{index}",
+        )
+        if layer_dropout:
+            x = keras.layers.Dropout(layer_dropout, name=f"recurrent{index}_dropout")(x)
+    return x
+
+
 @register_model("rnn_classifier")
 def rnn_classifier(
     *,
@@ -133,17 +162,14 @@ def rnn_classifier(
         x = keras.layers.Dropout(
             embedding_dropout, noise_shape=(None, None, 1), name="word_dropout"
         )(x)
-    for index, layer_units in enumerate(units, start=1):
-        x = recurrent_block(
-            x,
-            layer_units,
-            cell=cell,
-            bidirectional=bidirectional,
-            return_sequences=index < len(units),
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            name=f"recurrent{index}",
-        )
+    x = recurrent_stack(
+        x,
+        tuple(units),
+        cell=cell,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+    )
     outputs = classification_head(
         x, num_classes, hidden_units=tuple(head_units), dropout=head_dropout
     )

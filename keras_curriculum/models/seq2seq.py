@@ -40,6 +40,7 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import arguments
 from keras_curriculum.models.char_lm import SequenceModel, decoder_block
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import CELLS
@@ -245,21 +246,7 @@ def seq2seq_rnn(
         dropout: on the recurrent layers' inputs.
         name: the model's name.
     """
-    return Seq2Seq(
-        architecture="recurrent",
-        vocabulary=vocabulary,
-        vocabulary_size=vocabulary_size,
-        source_length=source_length,
-        target_length=target_length,
-        options=dict(
-            cell=cell,
-            units=units,
-            embedding_dim=embedding_dim,
-            attention=attention,
-            dropout=dropout,
-        ),
-        name=name,
-    )
+    return Seq2Seq.from_arguments(arguments(locals()), architecture="recurrent")
 
 
 @register_model("seq2seq_transformer")
@@ -290,18 +277,4 @@ def seq2seq_transformer(
         dropout: on embeddings, attention and sub-layer outputs.
         name: the model's name.
     """
-    return Seq2Seq(
-        architecture="transformer",
-        vocabulary=vocabulary,
-        vocabulary_size=vocabulary_size,
-        source_length=source_length,
-        target_length=target_length,
-        options=dict(
-            model_dim=model_dim,
-            num_blocks=num_blocks,
-            num_heads=num_heads,
-            feed_forward_dim=feed_forward_dim,
-            dropout=dropout,
-        ),
-        name=name,
-    )
+    return Seq2Seq.from_arguments(arguments(locals()), architecture="transformer")

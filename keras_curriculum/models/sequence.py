@@ -42,7 +42,7 @@ import keras
 
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.models.layers import output_layer
-from keras_curriculum.models.rnn import recurrent_block
+from keras_curriculum.models.rnn import recurrent_stack
 from keras_curriculum.registry import register_model
 
 Cell = Literal["simple", "lstm", "gru"]
@@ -88,20 +88,15 @@ def sequence_encoder(
         x = conv_block(x, filters, kernel_size, name=f"conv{index}")
     if not units:
         return keras.layers.GlobalAveragePooling1D(name="time_average")(x)
-    for index, layer_units in enumerate(units, start=1):
-        x = recurrent_block(
-            x,
-            layer_units,
-            cell=cell,
-            bidirectional=bidirectional,
-            return_sequences=index < len(units),
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            name=f"recurrent{index}",
-        )
-        if layer_dropout:
-            x = keras.layers.Dropout(layer_dropout, name=f"recurrent{index}_dropout")(x)
-    return x
+    return recurrent_stack(
+        x,
+        units,
+        cell=cell,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        layer_dropout=layer_dropout,
+    )
 
 
 @register_model("sequence_classifier")
