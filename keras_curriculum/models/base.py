@@ -21,6 +21,8 @@ A registered class is its own factory (``register_model("name")(Model)``); its d
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -34,6 +36,13 @@ def arguments(local_variables: dict[str, Any]) -> dict[str, Any]:
         for key, value in local_variables.items()
         if key not in ("self", "kwargs", "__class__")
     }
+
+
+def arguments_for(function: Callable[..., Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``given`` (a factory's ``arguments(locals())``) that ``function`` takes by
+    name: a factory hands its part of its keywords on without listing them again."""
+    taken = inspect.signature(function).parameters
+    return {key: value for key, value in given.items() if key in taken}
 
 
 class FunctionalModel(keras.Model):

@@ -35,7 +35,6 @@ The model keeps its vocabulary (``model.vocabulary``) so a saved run samples tex
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -43,7 +42,7 @@ import keras
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models.base import arguments
+from keras_curriculum.models.base import arguments, arguments_for
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import CELLS
 from keras_curriculum.models.transformer import PositionEncoding
@@ -261,9 +260,8 @@ class SequenceModel(keras.Model):
         """The model a factory describes: of its keyword arguments (``arguments(locals())``)
         those ``__init__`` takes go to it, the others are the body's ``options``; ``kind``
         chooses the body (``body=`` or ``architecture=``)."""
-        own = inspect.signature(cls.__init__).parameters
-        given = {key: value for key, value in factory_arguments.items() if key in own}
-        options = {key: value for key, value in factory_arguments.items() if key not in own}
+        given = arguments_for(cls.__init__, factory_arguments)
+        options = {key: value for key, value in factory_arguments.items() if key not in given}
         return cls(**kind, **given, options=options)
 
 

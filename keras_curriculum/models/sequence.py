@@ -41,6 +41,7 @@ from typing import Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import arguments, arguments_for
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import recurrent_stack
 from keras_curriculum.registry import register_model
@@ -66,7 +67,7 @@ def sequence_encoder(
     layer_dropout: float,
     conv_filters: Sequence[int],
     conv_kernel_sizes: Sequence[int],
-    mask_value: float | None,
+    mask_value: float | None = None,
 ):
     """Masking → convolution blocks → stacked recurrent layers: the (batch, features) summary of
     each series (the last recurrent state, or the time average of the last feature maps)."""
@@ -133,19 +134,9 @@ def sequence_classifier(
         head: ``softmax``, or ``none`` for the encoder alone (the notes' bare-layer count).
         name: the model's name.
     """
+    hyperparameters = arguments(locals())
     inputs = keras.Input(shape=tuple(input_shape), name="series")
-    x = sequence_encoder(
-        inputs,
-        cell=cell,
-        units=tuple(units),
-        bidirectional=bidirectional,
-        dropout=dropout,
-        recurrent_dropout=recurrent_dropout,
-        layer_dropout=layer_dropout,
-        conv_filters=tuple(conv_filters),
-        conv_kernel_sizes=tuple(conv_kernel_sizes),
-        mask_value=mask_value,
-    )
+    x = sequence_encoder(inputs, **arguments_for(sequence_encoder, hyperparameters))
     if head == "softmax":
         x = output_layer(num_classes, "softmax")(x)
     return keras.Model(inputs, x, name=name)
@@ -191,21 +182,11 @@ def sequence_forecaster(
         relative_to_last: forecast the change from the window's last value (ŷ = x_T + f(x)).
         name: the model's name.
     """
+    hyperparameters = arguments(locals())
     if horizon < 1:
         raise ConfigError("model.horizon", f"expected a positive integer, got {horizon}")
     inputs = keras.Input(shape=tuple(input_shape), name="window")
-    x = sequence_encoder(
-        inputs,
-        cell=cell,
-        units=tuple(units),
-        bidirectional=bidirectional,
-        dropout=dropout,
-        recurrent_dropout=recurrent_dropout,
-        layer_dropout=layer_dropout,
-        conv_filters=tuple(conv_filters),
-        conv_kernel_sizes=tuple(conv_kernel_sizes),
-        mask_value=None,
-    )
+    x = sequence_encoder(inputs, **arguments_for(sequence_encoder, hyperparameters))
     outputs = output_layer(horizon, None, name="forecast")(x)
     if relative_to_last:
         outputs = keras.layers.Add(name="from_last_value")(
