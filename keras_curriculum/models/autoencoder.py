@@ -216,6 +216,10 @@ def load_legacy(path: str | Path) -> keras.Model | None:
         saved = json.loads(archive.read("config.json"))
     if "data_shape" not in saved.get("config", {}):
         return None
+    # Other classes renamed ``data_shape`` too (detector, siamese) but kept their weights' layout.
+    saved_class = keras.saving.get_registered_object(saved.get("registered_name"))
+    if not hasattr(saved_class, "LEGACY_LAYOUT"):
+        return None
     model = keras.saving.deserialize_keras_object(saved)
     container = keras.Model()
     for attribute in model.LEGACY_LAYOUT:  # in the order the old classes set them

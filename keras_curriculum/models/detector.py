@@ -45,14 +45,39 @@ def pixel_scale(shape: Sequence[int]):
     return np.array([width, height, width, height], np.float32)
 
 
+@register_model("detector")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
 class Detector(OwnMetrics, keras.Model):
-    """x → backbone (stride 2^level) → per cell and anchor: class logits and box offsets."""
+    """One-stage anchor detector: a conv backbone to stride 2^``level``, per cell and anchor
+    class logits and box offsets; focal + smooth-L1 loss; NMS at inference (``detect``).
+
+    x → backbone (stride 2^level) → per cell and anchor: class logits and box offsets.
+
+    Args:
+        input_shape: ``(H, W, C)`` of the images.
+        num_classes: Number of object classes (no background class: all scores low = none).
+        filters: Filters of each conv block; the first ``level`` blocks halve the resolution.
+        level: The grid's stride is 2^level pixels (3: an 8-pixel grid).
+        anchor_size: Anchor side in multiples of the stride (KerasHub's ``anchor_size``).
+        num_scales: Anchor scales per cell (2^(i / num_scales) × the base size).
+        aspect_ratios: Anchor width : height ratios per cell.
+        positive_iou: IoU from which an anchor is trained to detect a box.
+        negative_iou: IoU below which an anchor is trained as background (between: ignored).
+        focal_gamma: The focal loss' γ (0: binary cross-entropy).
+        box_weight: Weight of the smooth-L1 box term.
+        score_threshold: Minimum class probability kept at inference.
+        nms_iou: IoU above which non-maximum suppression drops the lower-scoring box.
+        max_detections: Detections kept per image.
+        name: The model's name.
+    """
+
+    # Old config key → its keyword today, so model.keras files written before a rename load.
+    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
         *,
-        data_shape: Sequence[int],
+        input_shape: Sequence[int],
         num_classes: int,
         filters: Sequence[int] = (16, 32, 64),
         level: int = 3,
@@ -66,13 +91,14 @@ class Detector(OwnMetrics, keras.Model):
         score_threshold: float = 0.3,
         nms_iou: float = 0.5,
         max_detections: int = 100,
+        name: str = "detector",
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        super().__init__(name=name, **kwargs)
         import keras_hub  # imported here: it takes seconds, and only detectors need it
 
         self.hyperparameters = dict(
-            data_shape=[int(d) for d in data_shape],
+            input_shape=[int(d) for d in input_shape],
             num_classes=int(num_classes),
             filters=[int(f) for f in filters],
             level=int(level),
@@ -90,7 +116,7 @@ class Detector(OwnMetrics, keras.Model):
         if len(filters) < level:
             raise ValueError(f"a stride of 2^{level} needs at least {level} conv blocks")
         self.num_classes = int(num_classes)
-        self.image_size = pixel_scale(data_shape)
+        self.image_size = pixel_scale(input_shape)
         generator = keras_hub.layers.AnchorGenerator(
             "xyxy",
             min_level=level,
@@ -99,11 +125,11 @@ class Detector(OwnMetrics, keras.Model):
             aspect_ratios=list(aspect_ratios),
             anchor_size=anchor_size,
         )
-        anchors = generator(np.zeros((1, *data_shape), np.float32))[f"P{level}"]
+        anchors = generator(np.zeros((1, *input_shape), np.float32))[f"P{level}"]
         self.anchors = ops.convert_to_numpy(anchors).astype(np.float32)  # pixels, xyxy
         per_cell = num_scales * len(aspect_ratios)
 
-        inputs = keras.Input(shape=tuple(data_shape), name="inputs")
+        inputs = keras.Input(shape=tuple(input_shape), name="inputs")
         # Blocks beyond the stride's ``level`` keep the grid's resolution.
         features = backbone(inputs, filters[:level])
         for index, width in enumerate(filters[level:], start=level + 1):
@@ -229,6 +255,11 @@ class Detector(OwnMetrics, keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.hyperparameters}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Detector:
+        renamed = cls.RENAMED_ARGUMENTS
+        return cls(**{renamed.get(key, key): value for key, value in config.items()})
+
 
 def sliding_window_detect(
     classifier: keras.Model,
@@ -287,59 +318,3 @@ def sliding_window_detect(
         "labels": labels,
         "num_detections": ops.convert_to_numpy(kept["num_detections"]),
     }
-
-
-@register_model("detector")
-def detector(
-    *,
-    input_shape: Sequence[int],
-    num_classes: int,
-    filters: Sequence[int] = (16, 32, 64),
-    level: int = 3,
-    anchor_size: float = 3.0,
-    num_scales: int = 2,
-    aspect_ratios: Sequence[float] = (1.0,),
-    positive_iou: float = 0.5,
-    negative_iou: float = 0.4,
-    focal_gamma: float = 2.0,
-    box_weight: float = 1.0,
-    score_threshold: float = 0.3,
-    nms_iou: float = 0.5,
-    max_detections: int = 100,
-) -> keras.Model:
-    """One-stage anchor detector: a conv backbone to stride 2^``level``, per cell and anchor
-    class logits and box offsets; focal + smooth-L1 loss; NMS at inference (``detect``).
-
-    Args:
-        input_shape: ``(H, W, C)`` of the images.
-        num_classes: Number of object classes (no background class: all scores low = none).
-        filters: Filters of each conv block; the first ``level`` blocks halve the resolution.
-        level: The grid's stride is 2^level pixels (3: an 8-pixel grid).
-        anchor_size: Anchor side in multiples of the stride (KerasHub's ``anchor_size``).
-        num_scales: Anchor scales per cell (2^(i / num_scales) × the base size).
-        aspect_ratios: Anchor width : height ratios per cell.
-        positive_iou: IoU from which an anchor is trained to detect a box.
-        negative_iou: IoU below which an anchor is trained as background (between: ignored).
-        focal_gamma: The focal loss' γ (0: binary cross-entropy).
-        box_weight: Weight of the smooth-L1 box term.
-        score_threshold: Minimum class probability kept at inference.
-        nms_iou: IoU above which non-maximum suppression drops the lower-scoring box.
-        max_detections: Detections kept per image.
-    """
-    return Detector(
-        data_shape=input_shape,
-        num_classes=num_classes,
-        filters=filters,
-        level=level,
-        anchor_size=anchor_size,
-        num_scales=num_scales,
-        aspect_ratios=aspect_ratios,
-        positive_iou=positive_iou,
-        negative_iou=negative_iou,
-        focal_gamma=focal_gamma,
-        box_weight=box_weight,
-        score_threshold=score_threshold,
-        nms_iou=nms_iou,
-        max_detections=max_detections,
-        name="detector",
-    )

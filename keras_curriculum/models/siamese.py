@@ -162,15 +162,36 @@ def build_encoder(
 # The model.
 
 
+@register_model("siamese")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
 class Siamese(keras.Model):
-    """A shared ``encoder``: ``model(x)`` embeds images, ``model((x1, x2))`` a batch of pairs
-    as (B, 2, D)."""
+    """Siamese network: a shared encoder of L2-normalised embeddings, contrastive or triplet loss.
+
+    A shared ``encoder``: ``model(x)`` embeds images, ``model((x1, x2))`` a batch of pairs as
+    (B, 2, D). Train with ``training.loss: null``: the model computes its own loss.
+
+    Args:
+        input_shape: the images' shape, from the data.
+        embedding_dim: size of the embedding.
+        filters: filters of the encoder's conv blocks (each halves the size).
+        backbone: a registered classifier of the zoo (e.g. ``cnn``) to use, up to its head,
+            instead of the conv blocks.
+        backbone_options: that classifier's own arguments.
+        loss: ``contrastive`` (train on pairs: ``data.pairs: true``) or ``triplet`` (train on
+            labelled batches).
+        margin: m of either loss (distances of unit vectors lie in [0, 2]).
+        mining: the triplet loss's negatives: ``random``, ``hard`` or ``semi_hard``.
+        seed: seed of random mining.
+        name: the model's name.
+    """
+
+    # Old config key → its keyword today, so model.keras files written before a rename load.
+    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
         *,
-        data_shape: Sequence[int],
+        input_shape: Sequence[int],
         embedding_dim: int = 64,
         filters: Sequence[int] = (32, 64, 128),
         backbone: str | None = None,
@@ -179,11 +200,16 @@ class Siamese(keras.Model):
         margin: float = 1.0,
         mining: Mining = "semi_hard",
         seed: int | None = None,
+        name: str = "siamese",
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        if backbone is not None and backbone not in MODELS.available():
+            raise ConfigError("model.backbone", f"unknown model '{backbone}'")
+        if margin <= 0:
+            raise ConfigError("model.margin", f"expected a positive margin, got {margin}")
+        super().__init__(name=name, **kwargs)
         self.hyperparameters = dict(
-            data_shape=[int(d) for d in data_shape],
+            input_shape=[int(d) for d in input_shape],
             embedding_dim=int(embedding_dim),
             filters=[int(f) for f in filters],
             backbone=backbone,
@@ -197,7 +223,7 @@ class Siamese(keras.Model):
         self.margin = float(margin)
         self.mining = mining
         self.encoder = build_encoder(
-            data_shape, embedding_dim, filters, backbone, dict(backbone_options or {})
+            input_shape, embedding_dim, filters, backbone, dict(backbone_options or {})
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
@@ -231,52 +257,7 @@ class Siamese(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.hyperparameters}
 
-
-@register_model("siamese")
-def siamese(
-    *,
-    input_shape: Sequence[int],
-    embedding_dim: int = 64,
-    filters: Sequence[int] = (32, 64, 128),
-    backbone: str | None = None,
-    backbone_options: dict[str, Any] | None = None,
-    loss: Loss = "contrastive",
-    margin: float = 1.0,
-    mining: Mining = "semi_hard",
-    seed: int | None = None,
-    name: str = "siamese",
-) -> keras.Model:
-    """Siamese network: a shared encoder of L2-normalised embeddings, contrastive or triplet loss.
-
-    Args:
-        input_shape: the images' shape, from the data.
-        embedding_dim: size of the embedding.
-        filters: filters of the encoder's conv blocks (each halves the size).
-        backbone: a registered classifier of the zoo (e.g. ``cnn``) to use, up to its head,
-            instead of the conv blocks.
-        backbone_options: that classifier's own arguments.
-        loss: ``contrastive`` (train on pairs: ``data.pairs: true``) or ``triplet`` (train on
-            labelled batches).
-        margin: m of either loss (distances of unit vectors lie in [0, 2]).
-        mining: the triplet loss's negatives: ``random``, ``hard`` or ``semi_hard``.
-        seed: seed of random mining.
-        name: the model's name.
-
-    Train with ``training.loss: null``: the model computes its own loss.
-    """
-    if backbone is not None and backbone not in MODELS.available():
-        raise ConfigError("model.backbone", f"unknown model '{backbone}'")
-    if margin <= 0:
-        raise ConfigError("model.margin", f"expected a positive margin, got {margin}")
-    return Siamese(
-        data_shape=input_shape,
-        embedding_dim=embedding_dim,
-        filters=filters,
-        backbone=backbone,
-        backbone_options=backbone_options,
-        loss=loss,
-        margin=margin,
-        mining=mining,
-        seed=seed,
-        name=name,
-    )
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Siamese:
+        renamed = cls.RENAMED_ARGUMENTS
+        return cls(**{renamed.get(key, key): value for key, value in config.items()})
