@@ -17,10 +17,13 @@ inputs::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import keras
+
+from keras_curriculum.models.layers import add_channel
 
 
 @dataclass
@@ -71,3 +74,12 @@ def augment(x, augmentation: Augmentation | None, name: str = "augmentation"):
     if len(x.shape) == 3:
         x = keras.layers.Reshape((*x.shape[1:], 1), name=f"{name}_add_channel")(x)
     return keras.Sequential(layers, name=name)(x)
+
+
+def image_inputs(
+    input_shape: Sequence[int], augmentation: Augmentation | None
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """(the model's input, the images its convolutions see): augmented while training, with a
+    channel axis for grey (H, W) images."""
+    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
+    return inputs, add_channel(augment(inputs, augmentation), input_shape)

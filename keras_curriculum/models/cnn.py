@@ -28,8 +28,8 @@ from typing import Literal
 
 import keras
 
-from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.layers import activation_layer, add_channel, output_layer
+from keras_curriculum.models.augmentation import Augmentation, image_inputs
+from keras_curriculum.models.layers import activation_layer, output_layer
 from keras_curriculum.registry import register_model
 
 
@@ -119,8 +119,7 @@ def cnn(
         name: the model's name.
     """
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = add_channel(augment(inputs, augmentation), input_shape)
+    inputs, x = image_inputs(input_shape, augmentation)
     for index, block in enumerate(conv_blocks, start=1):
         x = conv_block(
             x,

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 import keras
 
-from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.layers import add_channel, output_layer
+from keras_curriculum.models.augmentation import Augmentation, image_inputs
+from keras_curriculum.models.layers import output_layer
 from keras_curriculum.registry import register_model
 
 
@@ -121,8 +121,7 @@ def densenet(
         name: the model's name.
     """
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = add_channel(augment(inputs, augmentation), input_shape)
+    inputs, x = image_inputs(input_shape, augmentation)
     x = keras.layers.Conv2D(
         stem_filters or 2 * growth_rate,
         3,

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import keras
 
-from keras_curriculum.models.augmentation import Augmentation, augment
-from keras_curriculum.models.layers import add_channel, output_layer
+from keras_curriculum.models.augmentation import Augmentation, image_inputs
+from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.resnet import conv_bn
 from keras_curriculum.registry import register_model
 
@@ -102,8 +102,7 @@ def inception(
         name: the model's name.
     """
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = add_channel(augment(inputs, augmentation), input_shape)
+    inputs, x = image_inputs(input_shape, augmentation)
     x = conv_bn(x, stem_filters, 3, regularizer=regularizer, name="stem")
     for stage_index, stage in enumerate(stages, start=1):
         if stage_index > 1:

@@ -34,7 +34,7 @@ from typing import Literal
 import keras
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models.augmentation import Augmentation, augment
+from keras_curriculum.models.augmentation import Augmentation, image_inputs
 from keras_curriculum.models.layers import add_channel, output_layer
 from keras_curriculum.registry import register_model
 
@@ -204,8 +204,7 @@ def resnet(
         rule = "6n + 2 (20, 32, 44, 56, 110)" if block == "basic" else "9n + 2 (29, 56, 164)"
         raise ConfigError("model.depth", f"{block} blocks need a depth of {rule}, got {depth}")
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = add_channel(augment(inputs, augmentation), input_shape)
+    inputs, x = image_inputs(input_shape, augmentation)
     x = conv_bn(x, base_filters, 3, regularizer=regularizer, name="stem")
     for stage in range(3):
         x = stack(

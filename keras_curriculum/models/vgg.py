@@ -24,9 +24,9 @@ from typing import Literal
 
 import keras
 
-from keras_curriculum.models.augmentation import Augmentation, augment
+from keras_curriculum.models.augmentation import Augmentation, image_inputs
 from keras_curriculum.models.cnn import ConvBlock, conv_block
-from keras_curriculum.models.layers import activation_layer, add_channel, output_layer
+from keras_curriculum.models.layers import activation_layer, output_layer
 from keras_curriculum.registry import register_model
 
 
@@ -93,8 +93,7 @@ def vgg(
         name: the model's name.
     """
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
-    inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = add_channel(augment(inputs, augmentation), input_shape)
+    inputs, x = image_inputs(input_shape, augmentation)
     for index, block_filters in enumerate(filters, start=1):
         x = vgg_block(
             x,
