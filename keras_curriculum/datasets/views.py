@@ -51,6 +51,14 @@ def labelled_description(source: str, seed: int, options: dict[str, Any]) -> Des
     return describer(**{k: v for k, v in {**options, "seed": seed}.items() if k in accepted})
 
 
+def view_description(described: Source | Description, task: str, **fields: Any) -> Description:
+    """The input shape and class names of the source ``described``, seen as a dataset of
+    ``task``; ``fields`` give the rest of the description (``num_classes``, ``extras``)."""
+    return Description(
+        input_shape=described.input_shape, class_names=described.class_names, task=task, **fields
+    )
+
+
 def balanced_pairs(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` index pairs (i, j, same): half of the same class (i ≠ j), half of different
     classes, in random order."""
@@ -112,14 +120,8 @@ def image_generation(
     train, test = loaded.train, loaded.test
     if classes is not None:
         train, test = _keep(*train, classes), _keep(*test, classes)
-    return Source(
-        train=train,
-        test=test,
-        input_shape=loaded.input_shape,
-        num_classes=loaded.num_classes,
-        class_names=loaded.class_names,
-        task="image_generation",
-    )
+    described = view_description(loaded, "image_generation", num_classes=loaded.num_classes)
+    return described.source(train=train, test=test)
 
 
 @register_metadata("image_generation")
@@ -127,12 +129,7 @@ def image_generation_metadata(
     *, source: str = "fashion_mnist", source_options: dict[str, Any] | None = None, seed: int = 0
 ) -> Description:
     described = labelled_description(source, seed, source_options or {})
-    return Description(
-        input_shape=described.input_shape,
-        num_classes=described.num_classes,
-        class_names=described.class_names,
-        task="image_generation",
-    )
+    return view_description(described, "image_generation", num_classes=described.num_classes)
 
 
 @register_dataset("metric_learning")
@@ -181,15 +178,9 @@ def metric_learning(
         validation = pair_dataset(x_val, balanced_pairs(y_val, len(y_val), rng))
     else:
         train, validation = (x_train, y_train), (x_val, y_val)
-    names = loaded.class_names
-    return Source(
-        train=train,
-        validation=validation,
-        test=_keep(*loaded.test, test_classes),
-        input_shape=loaded.input_shape,
-        class_names=names,
-        task="metric_learning",
-        extras={"train_classes": list(train_classes), "test_classes": list(test_classes)},
+    extras = {"train_classes": list(train_classes), "test_classes": list(test_classes)}
+    return view_description(loaded, "metric_learning", extras=extras).source(
+        train=train, validation=validation, test=_keep(*loaded.test, test_classes)
     )
 
 
@@ -222,9 +213,5 @@ def metric_learning_metadata(
         labels = labelled_source(source, seed, source_options or {}).train[1]
         num_classes = int(np.max(labels) + 1)
     test_classes = _test_classes(num_classes, train_classes, test_classes)
-    return Description(
-        input_shape=described.input_shape,
-        class_names=described.class_names,
-        task="metric_learning",
-        extras={"train_classes": list(train_classes), "test_classes": list(test_classes)},
-    )
+    extras = {"train_classes": list(train_classes), "test_classes": list(test_classes)}
+    return view_description(described, "metric_learning", extras=extras)
