@@ -263,7 +263,6 @@ class Autoencoder(FunctionalModel):
     """
 
     LEGACY_LAYOUT = ("noise", "encoder", "decoder")
-    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,

@@ -45,21 +45,28 @@ def arguments_for(function: Callable[..., Any], given: dict[str, Any]) -> dict[s
     return {key: value for key, value in given.items() if key in taken}
 
 
-class FunctionalModel(keras.Model):
+class RenamedArguments:
+    """A model class whose ``from_config`` takes the config keys of earlier versions too."""
+
+    # Old config key → its keyword today, so model.keras files written before a rename load
+    # (the autoencoder, VAE, detector and siamese classes once called their input shape
+    # ``data_shape``).
+    RENAMED_ARGUMENTS: dict[str, str] = {"data_shape": "input_shape"}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]):
+        renamed = cls.RENAMED_ARGUMENTS
+        return cls(**{renamed.get(key, key): value for key, value in config.items()})
+
+
+class FunctionalModel(RenamedArguments, keras.Model):
     """A functional ``keras.Model`` whose config is ``self.hyperparameters``."""
 
     hyperparameters: dict[str, Any]
-    # Old config key → its keyword today, so model.keras files written before a rename load.
-    RENAMED_ARGUMENTS: dict[str, str] = {}
 
     def get_config(self) -> dict[str, Any]:
         config = {key: _plain(value) for key, value in self.hyperparameters.items()}
         return {"trainable": self.trainable, **config, "name": self.name}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> FunctionalModel:
-        renamed = cls.RENAMED_ARGUMENTS
-        return cls(**{renamed.get(key, key): value for key, value in config.items()})
 
 
 def _plain(value: Any) -> Any:

@@ -34,6 +34,7 @@ import numpy as np
 from keras import ops
 from keras.utils import bounding_boxes
 
+from keras_curriculum.models.base import RenamedArguments
 from keras_curriculum.models.localization import OwnMetrics, backbone, conv_block
 from keras_curriculum.registry import register_model
 
@@ -47,7 +48,7 @@ def pixel_scale(shape: Sequence[int]):
 
 @register_model("detector")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class Detector(OwnMetrics, keras.Model):
+class Detector(OwnMetrics, RenamedArguments, keras.Model):
     """One-stage anchor detector: a conv backbone to stride 2^``level``, per cell and anchor
     class logits and box offsets; focal + smooth-L1 loss; NMS at inference (``detect``).
 
@@ -70,9 +71,6 @@ class Detector(OwnMetrics, keras.Model):
         max_detections: Detections kept per image.
         name: The model's name.
     """
-
-    # Old config key → its keyword today, so model.keras files written before a rename load.
-    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
@@ -254,11 +252,6 @@ class Detector(OwnMetrics, keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.hyperparameters}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Detector:
-        renamed = cls.RENAMED_ARGUMENTS
-        return cls(**{renamed.get(key, key): value for key, value in config.items()})
 
 
 def sliding_window_detect(

@@ -41,6 +41,7 @@ import keras
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
+from keras_curriculum.models.base import RenamedArguments
 from keras_curriculum.models.layers import add_channel
 from keras_curriculum.registry import MODELS, register_model
 
@@ -164,7 +165,7 @@ def build_encoder(
 
 @register_model("siamese")
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class Siamese(keras.Model):
+class Siamese(RenamedArguments, keras.Model):
     """Siamese network: a shared encoder of L2-normalised embeddings, contrastive or triplet loss.
 
     A shared ``encoder``: ``model(x)`` embeds images, ``model((x1, x2))`` a batch of pairs as
@@ -184,9 +185,6 @@ class Siamese(keras.Model):
         seed: seed of random mining.
         name: the model's name.
     """
-
-    # Old config key → its keyword today, so model.keras files written before a rename load.
-    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
@@ -256,8 +254,3 @@ class Siamese(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.hyperparameters}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Siamese:
-        renamed = cls.RENAMED_ARGUMENTS
-        return cls(**{renamed.get(key, key): value for key, value in config.items()})

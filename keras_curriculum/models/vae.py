@@ -133,7 +133,6 @@ class VariationalAutoencoder(FunctionalModel):
     """
 
     LEGACY_LAYOUT = ("encoder", "sampling", "decoder")
-    RENAMED_ARGUMENTS = {"data_shape": "input_shape"}
 
     def __init__(
         self,
