@@ -80,20 +80,23 @@ def predicted_classes(outputs: np.ndarray) -> np.ndarray:
 def collect_test_predictions(
     model, dataset, keep_inputs: int
 ) -> tuple[np.ndarray, np.ndarray, list]:
-    """True labels, predicted classes, and the inputs of the first ``keep_inputs`` mistakes."""
-    labels, predictions, mistakes = [], [], []
+    """True labels, predicted classes, and the inputs of the first ``keep_inputs`` mistakes.
+
+    The model runs once over the test split, compiled (``model.predict``: under a
+    MirroredStrategy it gathers every replica's share); the labels and the mistakes' inputs
+    are then read off the same batches in the same order."""
+    y_pred = predicted_classes(model.predict(dataset, verbose=0))
+    labels, mistakes, seen = [], [], 0
     for x, y in dataset:
-        # not predict_on_batch: under a MirroredStrategy it returns one copy per replica
-        outputs = np.asarray(model(x, training=False))
-        y_pred = predicted_classes(outputs)
-        y_true = np.asarray(y).reshape(len(y_pred), -1)[:, 0].astype(np.int64)
+        y_true = np.asarray(y).reshape(len(y), -1)[:, 0].astype(np.int64)
         labels.append(y_true)
-        predictions.append(y_pred)
         if len(mistakes) < keep_inputs:
+            wrong = np.flatnonzero(y_true != y_pred[seen : seen + len(y_true)])
             x = np.asarray(x)
-            for index in np.flatnonzero(y_true != y_pred)[: keep_inputs - len(mistakes)]:
-                mistakes.append((x[index], int(y_true[index]), int(y_pred[index])))
-    return np.concatenate(labels), np.concatenate(predictions), mistakes
+            for index in wrong[: keep_inputs - len(mistakes)]:
+                mistakes.append((x[index], int(y_true[index]), int(y_pred[seen + index])))
+        seen += len(y_true)
+    return np.concatenate(labels), y_pred, mistakes
 
 
 def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path) -> Path:
@@ -124,21 +127,16 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
 
 def plot_misclassified(mistakes: list, class_names: list[str], path: Path) -> Path:
     columns = min(5, len(mistakes))
-    rows = int(np.ceil(len(mistakes) / columns))
-    figure, axes = plots.subplots(rows, columns, figsize=(2.0 * columns, 2.3 * rows), squeeze=False)
-    for axis in axes.ravel():
-        axis.axis("off")
-    for axis, (image, true, predicted) in zip(axes.ravel(), mistakes, strict=False):
-        image = np.asarray(image, dtype=np.float32)
-        if image.ndim == 3 and image.shape[-1] == 1:
-            image = image[..., 0]
-        if image.ndim == 3:  # colour: rescale into [0, 1] for display
-            image = (image - image.min()) / max(1e-8, float(image.max() - image.min()))
-        axis.imshow(image, cmap="gray" if image.ndim == 2 else None)
-        axis.set_title(f"true {class_names[true]}\npred {class_names[predicted]}", fontsize=8)
-    figure.suptitle("misclassified test examples")
-    figure.set_layout_engine("tight")
-    return plots.save(figure, path)
+    rows = [mistakes[i : i + columns] for i in range(0, len(mistakes), columns)]
+    return plots.mosaic(
+        [[image for image, _, _ in row] for row in rows],
+        path,
+        captions=[
+            [f"true {class_names[t]}\npred {class_names[p]}" for _, t, p in row] for row in rows
+        ],
+        title="misclassified test examples",
+        inches_per_tile=1.8,
+    )
 
 
 def is_image(input_shape: tuple[int, ...]) -> bool:

@@ -22,17 +22,15 @@ EXAMPLES = 8
 
 def overlay_grid(images, maps, titles: list[str], path: Path) -> Path:
     """Row 1: the images; row 2: each map overlaid on its image."""
-    count = len(images)
-    figure, axes = plots.subplots(2, count, figsize=(1.8 * count, 3.8), squeeze=False)
-    for index in range(count):
-        image = np.asarray(images[index], np.float32)
-        axes[0, index].imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray")
-        axes[0, index].set_title(titles[index], fontsize=7)
-        axes[1, index].imshow(overlay(image, maps[index]))
-        for axis in axes[:, index]:
-            axis.set_axis_off()
-    figure.set_layout_engine("tight")
-    return plots.save(figure, path)
+    return plots.mosaic(
+        [
+            list(images),
+            [overlay(np.asarray(i, np.float32), m) for i, m in zip(images, maps, strict=True)],
+        ],
+        path,
+        captions=[titles, [""] * len(titles)],
+        inches_per_tile=1.8,
+    )
 
 
 def explain_report(model, data, run_dir: Path) -> dict[str, Any]:

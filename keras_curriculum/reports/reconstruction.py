@@ -108,21 +108,13 @@ def as_image(image: np.ndarray) -> np.ndarray:
 
 
 def image_grid(rows, path: Path, *, columns: int, title: str | None = None) -> Path:
-
-    figure, axes = plots.subplots(
-        len(rows), columns, figsize=(columns * 1.1, len(rows) * 1.2), squeeze=False
+    """``rows`` of (label, images): the first ``columns`` images of each, labelled on the left."""
+    return plots.mosaic(
+        [[as_image(image) for image in images[:columns]] for _, images in rows],
+        path,
+        row_labels=[label for label, _ in rows],
+        title=title,
     )
-    for row, (label, images) in enumerate(rows):
-        for column in range(columns):
-            axis = axes[row][column]
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if column < len(images):
-                axis.imshow(as_image(images[column]), cmap="gray", vmin=0, vmax=1)
-        axes[row][0].set_ylabel(label, fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=9)
-    return plots.save(figure, path)
 
 
 def latent_scatter(codes: np.ndarray, data, path: Path) -> Path:
