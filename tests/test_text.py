@@ -65,6 +65,8 @@ def test_text_table_and_folder(tmp_path, reviews):
     table.write_text("\n".join(rows) + "\n")
     source = datasets.load_source("text_table", path=str(table), test_size=0.2, validation_size=0.1)
     assert source.class_names == ["neg", "pos"]
+    # The description reads the same columns: the loader's defaults stand in for the describer's.
+    assert datasets.description("text_table", path=str(table)).class_names == ["neg", "pos"]
     assert sum(len(s[0]) for s in (source.train, source.validation, source.test)) == 120
     assert set(source.train[0]) <= set(x) and source.extras["train_texts"] is source.train[0]
 

@@ -29,6 +29,7 @@ from keras_curriculum.datasets.source import (
     Description,
     Source,
     Split,
+    call_describer,
     describers,
     model_options,
     preparers,
@@ -118,10 +119,7 @@ def description(
             source.extras,
             note=f"'{name}' registers no description (register_metadata), so it was loaded",
         )
-    accepted = inspect.signature(describer).parameters
-    takes_all = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
-    checked["seed"] = seed
-    return describer(**{k: v for k, v in checked.items() if takes_all or k in accepted})
+    return call_describer(describer, entry.function, {**checked, "seed": seed})
 
 
 def metadata(

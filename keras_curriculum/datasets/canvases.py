@@ -180,11 +180,7 @@ def class_names_of(source: ItemSource) -> list[str]:
 
 @register_metadata("object_canvases")
 def object_canvases_metadata(
-    *,
-    source: ItemSource = "fashion_mnist",
-    task: Task = "localization",
-    canvas_size: int = 96,
-    max_objects: int = 4,
+    *, source: ItemSource, task: Task, canvas_size: int, max_objects: int
 ) -> Description:
     names = class_names_of(source)
     return Description(

@@ -9,6 +9,7 @@ Source modules import this module and :func:`keras_curriculum.registry.register_
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,3 +179,21 @@ def register_preparer(name: str):
         return function
 
     return decorator
+
+
+def call_describer(
+    describer: Callable[..., Description], loader: Callable[..., Any], options: dict[str, Any]
+) -> Description:
+    """``describer`` called with the loader's ``options`` that it names, the loader's defaults
+    standing in for those the config leaves out (so a describer names the options it needs
+    without repeating their defaults); one that takes ``**options`` gets them all as given."""
+    accepted = inspect.signature(describer).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
+        return describer(**options)
+    defaults = {
+        key: p.default
+        for key, p in inspect.signature(loader).parameters.items()
+        if p.default is not p.empty
+    }
+    given = {**defaults, **options}
+    return describer(**{key: value for key, value in given.items() if key in accepted})

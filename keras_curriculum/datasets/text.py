@@ -293,11 +293,7 @@ def text_table(
 
 @register_metadata("text_table")
 def text_table_metadata(
-    *,
-    path: str,
-    text_column: str = "text",
-    label_column: str = "label",
-    delimiter: str | None = None,
+    *, path: str, text_column: str, label_column: str, delimiter: str | None
 ) -> Description:
     """The classes are the label column's distinct values (the table is read, not split)."""
     _texts, raw_labels = read_table(path, text_column, label_column, delimiter)

@@ -14,14 +14,19 @@ Both take any registered labelled dataset by name (``source``) and its options
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from keras_curriculum.datasets.source import Description, Source, describers, register_metadata
+from keras_curriculum.datasets.source import (
+    Description,
+    Source,
+    call_describer,
+    describers,
+    register_metadata,
+)
 from keras_curriculum.errors import ConfigError
 from keras_curriculum.registry import DATASETS, check_arguments, register_dataset
 
@@ -47,8 +52,7 @@ def labelled_description(source: str, seed: int, options: dict[str, Any]) -> Des
         return Description(
             loaded.input_shape, loaded.num_classes, loaded.class_names, loaded.task, loaded.extras
         )
-    accepted = inspect.signature(describer).parameters
-    return describer(**{k: v for k, v in {**options, "seed": seed}.items() if k in accepted})
+    return call_describer(describer, entry.function, {**options, "seed": seed})
 
 
 def view_description(described: Source | Description, task: str, **fields: Any) -> Description:
@@ -126,7 +130,7 @@ def image_generation(
 
 @register_metadata("image_generation")
 def image_generation_metadata(
-    *, source: str = "fashion_mnist", source_options: dict[str, Any] | None = None, seed: int = 0
+    *, source: str, source_options: dict[str, Any] | None, seed: int
 ) -> Description:
     described = labelled_description(source, seed, source_options or {})
     return view_description(described, "image_generation", num_classes=described.num_classes)
@@ -201,11 +205,11 @@ def _test_classes(
 @register_metadata("metric_learning")
 def metric_learning_metadata(
     *,
-    source: str = "fashion_mnist",
-    source_options: dict[str, Any] | None = None,
-    train_classes: Sequence[int] = (0, 1, 2, 3, 4, 5),
-    test_classes: Sequence[int] | None = None,
-    seed: int = 0,
+    source: str,
+    source_options: dict[str, Any] | None,
+    train_classes: Sequence[int],
+    test_classes: Sequence[int] | None,
+    seed: int,
 ) -> Description:
     described = labelled_description(source, seed, source_options or {})
     num_classes = described.num_classes
