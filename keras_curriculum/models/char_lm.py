@@ -157,13 +157,14 @@ def recurrent_body(
     token_ids,
     *,
     rows: int,
-    cell: str = "lstm",
-    units: Sequence[int] = (256,),
-    embedding_dim: int | None = None,
-    dropout: float = 0.0,
-    stateful_batch: int | None = None,
+    cell: str,
+    units: Sequence[int],
+    embedding_dim: int | None,
+    dropout: float,
+    stateful_batch: int | None,
 ) -> keras.KerasTensor:
-    """Embedding (or one-hot) → stacked recurrent layers → per-step softmax."""
+    """Embedding (or one-hot) → stacked recurrent layers → per-step softmax (the options of
+    :func:`char_rnn_lm`)."""
     if not units:
         raise ConfigError("model.units", "expected at least one recurrent layer")
     if cell not in CELLS:
@@ -189,16 +190,17 @@ def transformer_body(
     *,
     rows: int,
     sequence_length: int,
-    model_dim: int = 128,
-    num_blocks: int = 2,
-    num_heads: int = 4,
-    feed_forward_dim: int = 512,
-    dropout: float = 0.1,
-    norm: Norm = "pre",
-    positions: Literal["learned", "sinusoidal"] = "learned",
-    tie_weights: bool = False,
+    model_dim: int,
+    num_blocks: int,
+    num_heads: int,
+    feed_forward_dim: int,
+    dropout: float,
+    norm: Norm,
+    positions: Literal["learned", "sinusoidal"],
+    tie_weights: bool,
 ) -> keras.KerasTensor:
-    """Token + position embeddings → causal decoder blocks → (tied) per-step softmax."""
+    """Token + position embeddings → causal decoder blocks → (tied) per-step softmax (the
+    options of :func:`char_transformer_lm`)."""
     if model_dim % num_heads:
         raise ConfigError("model.num_heads", f"must divide model_dim = {model_dim}")
     if norm not in ("pre", "post"):

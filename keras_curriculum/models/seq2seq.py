@@ -44,7 +44,7 @@ from keras_curriculum.models.base import arguments
 from keras_curriculum.models.char_lm import SequenceModel, decoder_block
 from keras_curriculum.models.layers import output_layer
 from keras_curriculum.models.rnn import CELLS
-from keras_curriculum.models.transformer import PositionEncoding, encoder_block
+from keras_curriculum.models.transformer import PositionEncoding, encoder_stack
 from keras_curriculum.registry import register_model
 
 ATTENTION = ("none", "additive", "general", "dot")
@@ -73,14 +73,15 @@ def recurrent_architecture(
     decoder_ids,
     *,
     rows: int,
-    cell: str = "gru",
-    units: int = 128,
-    embedding_dim: int = 32,
-    attention: str = "additive",
-    dropout: float = 0.0,
+    cell: str,
+    units: int,
+    embedding_dim: int,
+    attention: str,
+    dropout: float,
 ) -> keras.KerasTensor:
     """Embedding → encoder RNN (states h_j, last state) → decoder RNN from that state →
-    (attention) → softmax over the vocabulary at every target step."""
+    (attention) → softmax over the vocabulary at every target step (the options of
+    :func:`seq2seq_rnn`)."""
     if cell not in CELLS:
         raise ConfigError("model.cell", f"expected one of {sorted(CELLS)}, got {cell!r}")
     if attention not in ATTENTION:
@@ -115,29 +116,30 @@ def transformer_architecture(
     rows: int,
     source_length: int,
     target_length: int,
-    model_dim: int = 128,
-    num_blocks: int = 2,
-    num_heads: int = 4,
-    feed_forward_dim: int = 256,
-    dropout: float = 0.1,
+    model_dim: int,
+    num_blocks: int,
+    num_heads: int,
+    feed_forward_dim: int,
+    dropout: float,
 ) -> keras.KerasTensor:
-    """Encoder blocks over the source; causal decoder blocks with cross-attention; softmax."""
+    """Encoder blocks over the source; causal decoder blocks with cross-attention; softmax (the
+    options of :func:`seq2seq_transformer`)."""
     if model_dim % num_heads:
         raise ConfigError("model.num_heads", f"must divide model_dim = {model_dim}")
     key_padding_mask = ops.expand_dims(ops.not_equal(source_ids, 0), axis=1)  # (batch, 1, S)
     x = keras.layers.Embedding(rows, model_dim, name="source_embedding")(source_ids)
     x = PositionEncoding(source_length, name="source_positions")(x)
     x = keras.layers.Dropout(dropout, name="source_dropout")(x)
-    for index in range(1, num_blocks + 1):
-        x = encoder_block(
-            x,
-            key_padding_mask,
-            num_heads=num_heads,
-            feed_forward_dim=feed_forward_dim,
-            dropout=dropout,
-            attention_dropout=0.0,
-            name=f"encoder{index}",
-        )
+    x = encoder_stack(
+        x,
+        key_padding_mask,
+        num_blocks=num_blocks,
+        num_heads=num_heads,
+        feed_forward_dim=feed_forward_dim,
+        dropout=dropout,
+        attention_dropout=0.0,
+        prefix="encoder",
+    )
     y = keras.layers.Embedding(rows, model_dim, name="target_embedding")(decoder_ids)
     y = PositionEncoding(target_length, name="target_positions")(y)
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)

@@ -34,7 +34,7 @@ import numpy as np
 from keras import ops
 
 from keras_curriculum.errors import ConfigError
-from keras_curriculum.models.base import FunctionalModel, arguments
+from keras_curriculum.models.base import FunctionalModel, arguments, arguments_for
 from keras_curriculum.models.text import (
     VECTORIZER,
     classification_head,
@@ -112,6 +112,31 @@ def encoder_block(
     return keras.layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm2")(
         keras.layers.Add(name=f"{name}_residual2")([x, hidden])
     )
+
+
+def encoder_stack(
+    x,
+    key_padding_mask,
+    *,
+    num_blocks: int,
+    num_heads: int,
+    feed_forward_dim: int,
+    dropout: float,
+    attention_dropout: float,
+    prefix: str = "block",
+):
+    """``num_blocks`` encoder blocks, named ``{prefix}1`` … ``{prefix}N``, one after the other."""
+    for index in range(1, num_blocks + 1):
+        x = encoder_block(
+            x,
+            key_padding_mask,
+            num_heads=num_heads,
+            feed_forward_dim=feed_forward_dim,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            name=f"{prefix}{index}",
+        )
+    return x
 
 
 @register_model("transformer_classifier")
@@ -193,16 +218,7 @@ class TransformerClassifier(FunctionalModel):
         )
         x = PositionEncoding(sequence_length, positions, name="position_encoding")(x)
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-        for index in range(1, num_blocks + 1):
-            x = encoder_block(
-                x,
-                key_padding_mask,
-                num_heads=num_heads,
-                feed_forward_dim=feed_forward_dim,
-                dropout=dropout,
-                attention_dropout=attention_dropout,
-                name=f"block{index}",
-            )
+        x = encoder_stack(x, key_padding_mask, **arguments_for(encoder_stack, hyperparameters))
         x = keras.layers.GlobalAveragePooling1D(name="masked_mean")(x, mask=is_token)
         outputs = classification_head(
             x, num_classes, hidden_units=tuple(head_units), dropout=head_dropout
