@@ -340,9 +340,9 @@ def check_image_shape(input_shape: Sequence[int], filters: Sequence[int], field:
         )
 
 
-def _gan(*, input_shape, num_classes, generator_filters, discriminator_filters, **options) -> GAN:
-    check_image_shape(input_shape, generator_filters, "model.generator_filters")
-    check_image_shape(input_shape, discriminator_filters, "model.discriminator_filters")
+def _gan(*, input_shape, **options) -> GAN:
+    check_image_shape(input_shape, options["generator_filters"], "model.generator_filters")
+    check_image_shape(input_shape, options["discriminator_filters"], "model.discriminator_filters")
     if options["discriminator_steps"] < 1:
         raise ConfigError(
             "model.discriminator_steps",
@@ -352,13 +352,7 @@ def _gan(*, input_shape, num_classes, generator_filters, discriminator_filters, 
         raise ConfigError(
             "model.label_smoothing", f"expected a value in [0, 1), got {options['label_smoothing']}"
         )
-    return GAN(
-        image_shape=input_shape,
-        num_classes=num_classes,
-        generator_filters=generator_filters,
-        discriminator_filters=discriminator_filters,
-        **options,
-    )
+    return GAN(image_shape=input_shape, **options)
 
 
 @register_model("dcgan")
