@@ -4,7 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= configs/mlp_digits.yaml
-PYTEST_ARGS ?=
+# One pytest worker per core: most of a test's time is single-threaded Python (tracing,
+# kernel start-up), so a worker per core shortens the whole run (README, "Tests").
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 .PHONY: demo test install dev system-data data lint format notebooks lab benchmarks clean
 

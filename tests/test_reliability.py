@@ -138,6 +138,15 @@ KILLER = textwrap.dedent(
         backup.RunBackup._save = half_then_die
     elif moment == "reports":  # after the last epoch, while the reports are written
         reports.run_reports = lambda *a, **k: die()
+    elif moment == "signal":  # waits after epoch 2 (backed up, logged) for the test's signal
+        import pathlib, time
+        class Wait(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:
+                    pathlib.Path(output, "epoch2.done").touch()
+                    time.sleep(300)
+        fit = keras.Model.fit
+        keras.Model.fit = lambda self, *a, **k: fit(self, *a, **{**k, "callbacks": [*k["callbacks"], Wait()]})
 
     cli.train_main(["--config", "configs/mlp_digits.yaml", "--output-dir", output,
                     *[arg for item in sys.argv[3:] for arg in ("--set", item)]])
@@ -200,8 +209,7 @@ def test_signal_at_an_epoch_boundary_is_recorded_and_resumes(
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and process.poll() is None:
-            found = list(tmp_path.glob("mlp_digits/*/history.csv"))
-            if found and len(found[0].read_text().splitlines()) >= 3:  # header + 2 epochs
+            if (tmp_path / "epoch2.done").exists():  # epochs 1 and 2 are logged and backed up
                 break
             time.sleep(0.02)
         process.send_signal(sig)
