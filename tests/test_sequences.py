@@ -243,3 +243,33 @@ def test_forecasting_config_reports_mase_and_draws_the_forecast(tmp_path):
     assert report["test_points"] == 22
     assert report["mase"] > 0 and report["seasonal_naive_mase"] > 0
     assert (result.run_dir / "plots" / "forecast.png").stat().st_size > 5_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("momentum, expect_learned", [(0.9, True), (0.99, False)])
+def test_conv_front_end_predicts_in_inference_what_it_learned(momentum, expect_learned):
+    """Batch norm's moving statistics follow a run of a few steps an epoch: in inference mode
+    the convolutional classifier gets its own training series right, as its training loss says.
+    With Keras' default momentum (0.99) they still hold the untrained first epochs' statistics
+    after 120 steps, and inference is at chance."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    data = datasets.load(
+        "ucr", problem="ItalyPowerDemand", batch_size=16, validation_split=0, test_split=0, seed=0
+    )
+    model = models.build(
+        "sequence_classifier",
+        metadata=data.info.metadata(),
+        units=[],
+        conv_filters=[128, 256, 128],  # Wang et al.'s widths
+        conv_kernel_sizes=[8, 5, 3],
+        batch_norm_momentum=momentum,
+    )
+    model.compile(
+        keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    history = model.fit(data.train, epochs=30, verbose=0).history
+    assert history["loss"][-1] < 0.2  # learned, judged in training mode
+    accuracy = model.evaluate(data.train, verbose=0, return_dict=True)["accuracy"]
+    assert (accuracy > 0.9) is expect_learned, accuracy
