@@ -116,6 +116,8 @@ KILLER = textwrap.dedent(
 
     moment, output = sys.argv[1], sys.argv[2]
     die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+    # Ctrl-C as in a terminal: pytest-xdist's workers ignore SIGINT, and a child inherits that.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     if moment == "first_epoch":  # SIGKILL half-way through the first epoch: no backup yet
         class Die(keras.callbacks.Callback):
