@@ -67,7 +67,7 @@ def sequence_encoder(
     layer_dropout: float,
     conv_filters: Sequence[int],
     conv_kernel_sizes: Sequence[int],
-    batch_norm_momentum: float = 0.9,
+    batch_norm_momentum: float,
     mask_value: float | None = None,
 ):
     """Masking → convolution blocks → stacked recurrent layers: the (batch, features) summary of
