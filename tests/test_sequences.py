@@ -212,6 +212,31 @@ def test_adding_problem_baseline_is_one_sixth():
     assert np.mean((y - 1.0) ** 2) == pytest.approx(BASELINE_MSE, abs=0.005)
 
 
+@pytest.mark.parametrize(
+    "lag, horizon, expected",
+    [
+        (1, 3, [[9, 9, 9]]),  # the last value, for every step ahead
+        (4, 3, [[6, 7, 8]]),  # a season of 4 back: x_{T+j−4}
+        (4, 6, [[6, 7, 8, 9, 6, 7]]),  # beyond a season, the last season repeats
+    ],
+)
+def test_forecaster_starts_from_the_lagged_naive_forecast(lag, horizon, expected):
+    import keras
+
+    model = models.build(
+        "sequence_forecaster", input_shape=(10, 1), horizon=horizon, relative_to_lag=lag
+    )
+    forecast = model.get_layer("forecast")
+    forecast.set_weights([np.zeros_like(w) for w in forecast.get_weights()])
+    window = np.arange(10, dtype="float32").reshape(1, 10, 1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(window)), expected)
+
+
+def test_forecaster_lag_beyond_the_window_names_the_field():
+    with pytest.raises(CurriculumError, match="model.relative_to_lag"):
+        models.build("sequence_forecaster", input_shape=(10, 1), relative_to_lag=11)
+
+
 # ---------------------------------------------------------------------------------------------
 # End to end
 

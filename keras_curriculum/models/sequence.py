@@ -21,10 +21,11 @@ global average pooling over time (the FCN itself). Series of unequal length are 
 a padded series gets the prediction of the unpadded one.
 
 :func:`sequence_forecaster` maps a window of past values to the next ``horizon`` values with the
-same recurrent stack and a linear Dense(horizon) output. With ``relative_to_last`` the network
-predicts the change from the last value it saw (ŷ = x_T + f(x)), which the naive forecast
-ŷ = x_T makes the natural starting point, and which lets it follow a trend beyond the
-training range.
+same recurrent stack and a linear Dense(horizon) output. With ``relative_to_lag`` ℓ the network
+predicts the change from a naive forecast, ŷ_{T+j} = x_{T+j−ℓ} + f(x): from the last value it
+saw (ℓ = 1), which lets it follow a trend beyond the training range, or from the same point
+one season back (ℓ = m, the seasonal naive forecast, as a seasonal difference does for SARIMA),
+so that a short series need not learn its season from a few dozen windows.
 
 The notes' models (``configs/notes/``): 001 §24.3.2 SimpleRNN(64) on 56 features → Dense(2),
 7,744 + 130 = 7,874; 001 §24.4 SimpleRNN(64, seq) → Dropout → SimpleRNN(64) → Dropout → Dense(2)
@@ -149,11 +150,23 @@ def sequence_classifier(
 
 
 @keras.saving.register_keras_serializable(package="keras_curriculum")
-class LastValue(keras.layers.Layer):
-    """The last step's first feature of a window, as (batch, 1): the naive forecast x_T."""
+class LaggedValues(keras.layers.Layer):
+    """The naive forecast the network corrects, as (batch, horizon): for forecast step j
+    (1 … h) the window's value ``lag`` steps before it, x_{T+j−lag}, the last season repeated
+    when h > lag. Lag 1 gives the last value x_T for every step; lag m the seasonal naive
+    forecast."""
+
+    def __init__(self, lag: int, horizon: int, **kwargs):
+        super().__init__(**kwargs)
+        self.lag, self.horizon = lag, horizon
 
     def call(self, inputs):
-        return inputs[:, -1, :1]
+        steps = inputs.shape[1]
+        indices = [steps - self.lag + j % self.lag for j in range(self.horizon)]
+        return keras.ops.take(inputs[:, :, 0], indices, axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "lag": self.lag, "horizon": self.horizon}
 
 
 @register_model("sequence_forecaster")
@@ -170,7 +183,7 @@ def sequence_forecaster(
     conv_filters: Sequence[int] = (),
     conv_kernel_sizes: Sequence[int] = (),
     batch_norm_momentum: float = 0.9,
-    relative_to_last: bool = True,
+    relative_to_lag: int = 1,
     name: str = "sequence_forecaster",
 ) -> keras.Model:
     """A window of past values (T, d) → recurrent layer(s) → the next ``horizon`` values.
@@ -188,7 +201,9 @@ def sequence_forecaster(
         conv_kernel_sizes: their kernel sizes.
         batch_norm_momentum: momentum of the blocks' moving statistics (see
             :func:`sequence_classifier`).
-        relative_to_last: forecast the change from the window's last value (ŷ = x_T + f(x)).
+        relative_to_lag: 0 forecasts the values themselves; lag ℓ ≥ 1 forecasts the change from
+            the value ℓ steps before each target (ŷ_{T+j} = x_{T+j−ℓ} + f(x)): 1 from the last
+            value, the seasonal period m from the same point a season ago.
         name: the model's name.
     """
     hyperparameters = arguments(locals())
@@ -197,8 +212,12 @@ def sequence_forecaster(
     inputs = keras.Input(shape=tuple(input_shape), name="window")
     x = sequence_encoder(inputs, **arguments_for(sequence_encoder, hyperparameters))
     outputs = output_layer(horizon, None, name="forecast")(x)
-    if relative_to_last:
-        outputs = keras.layers.Add(name="from_last_value")(
-            [outputs, LastValue(name="last_value")(inputs)]
+    if not 0 <= relative_to_lag <= input_shape[0]:
+        raise ConfigError(
+            "model.relative_to_lag",
+            f"expected a lag from 0 to the window length {input_shape[0]}, got {relative_to_lag}",
         )
+    if relative_to_lag:
+        naive = LaggedValues(relative_to_lag, horizon, name=f"lag{relative_to_lag}_values")(inputs)
+        outputs = keras.layers.Add(name="from_lagged_values")([outputs, naive])
     return keras.Model(inputs, outputs, name=name)
