@@ -8,7 +8,7 @@ import pytest
 from conftest import load_yaml_config, run_cli
 
 from keras_curriculum import datasets, models
-from keras_curriculum.datasets import forecasting, ucr
+from keras_curriculum.datasets import forecasting, uci_har, ucr
 from keras_curriculum.datasets.adding_problem import BASELINE_MSE, adding_examples
 from keras_curriculum.errors import CurriculumError
 
@@ -122,6 +122,83 @@ def test_malformed_ts_file_is_a_one_line_error_naming_file_and_line(
     good.write_text(GOOD_TS)
     parsed = ucr.read_ts(good)
     assert parsed.series[0].shape == (3, 2) and list(parsed.labels) == [0, 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# UCI HAR: a download. These tests serve a fixture archive of the repository's layout (a zip
+# holding "UCI HAR Dataset.zip") through a file:// URL; nothing is fetched from the network.
+
+
+def uci_har_fixture(folder, *, windows=(6, 3), steps=128, bad=None):
+    """A small archive laid out as the UCI repository's; ``bad`` replaces one file's text."""
+    import io
+    import zipfile
+
+    rng = np.random.default_rng(0)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        for split, count in zip(("train", "test"), windows, strict=True):
+            labels = np.arange(count) % 6 + 1
+            files = {f"{split}/y_{split}.txt": "\n".join(map(str, labels)) + "\n"}
+            for signal in uci_har.SIGNALS:
+                values = rng.normal(size=(count, steps)) + (3.0 if signal == "total_acc_x" else 0)
+                files[f"{split}/Inertial Signals/{signal}_{split}.txt"] = "\n".join(
+                    "  " + " ".join(f"{v:.7e}" for v in row) for row in values
+                )
+            for name, text in {**files, **(bad or {})}.items():
+                archive.writestr(f"UCI HAR Dataset/{name}", text)
+    outer = folder / "human+activity+recognition+using+smartphones.zip"
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.writestr("UCI HAR Dataset.zip", inner.getvalue())
+        archive.writestr("UCI HAR Dataset.names", "names")
+    return outer
+
+
+@pytest.fixture
+def har_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_CURRICULUM_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_uci_har_downloads_once_and_loads_the_notes_layout(har_cache, monkeypatch):
+    archive = uci_har_fixture(har_cache)
+    monkeypatch.setattr(uci_har, "URL", archive.as_uri())
+    source = datasets.load_source("uci_har")
+    x_train, y_train = source.train
+    assert x_train.shape == (6, 128, 9) and source.test[0].shape == (3, 128, 9)
+    assert list(y_train) == [0, 1, 2, 3, 4, 5] and source.num_classes == 6
+    # channels standardised with training statistics (total_acc_x was centred on 3)
+    np.testing.assert_allclose(x_train.reshape(-1, 9).mean(axis=0), 0, atol=1e-5)
+    assert not (har_cache / "cache" / "uci_har" / "uci_har.zip").exists()  # converted, deleted
+    archive.unlink()  # the second load reads the cache only
+    assert datasets.load_source("uci_har", scale=False).train[0][..., 6].mean() > 2
+    # the notes' HAR model takes it as it is
+    config = load_yaml_config("notes/001_b9_har_lstm.yaml")
+    model = models.build(config.model.name, **config.model.arguments)
+    assert model.predict(x_train, verbose=0).shape == (6, 6)
+
+
+def test_uci_har_offline_is_a_one_line_error(har_cache, monkeypatch):
+    monkeypatch.setattr(uci_har, "URL", (har_cache / "absent.zip").as_uri())
+    with pytest.raises(CurriculumError, match=r"^uci_har: cannot download ") as error:
+        datasets.load_source("uci_har")
+    assert "\n" not in str(error.value)
+    assert not uci_har.path().exists()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"train/y_train.txt": "1\n2\n3\n4\n5\n7\n"}, "labels must be 1–6"),
+        ({"test/Inertial Signals/body_gyro_y_test.txt": "1 2 3\n"}, "expected 128 values a line"),
+    ],
+)
+def test_malformed_uci_har_archive_names_the_file(har_cache, monkeypatch, bad, message):
+    monkeypatch.setattr(uci_har, "URL", uci_har_fixture(har_cache, bad=bad).as_uri())
+    with pytest.raises(CurriculumError, match=message) as error:
+        datasets.load_source("uci_har")
+    assert next(iter(bad)) in str(error.value) and "\n" not in str(error.value)
+    assert not uci_har.path().exists()  # nothing half-converted is left in the cache
 
 
 # ---------------------------------------------------------------------------------------------

@@ -360,6 +360,7 @@ from keras_curriculum.datasets import (  # noqa: E402
     text,
     tfds_source,
     ucr,
+    uci_har,
     views,
     word2vec_corpus,
 )
