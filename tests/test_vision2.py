@@ -386,3 +386,24 @@ def test_application_backbone_builds_offline_and_freezes():
     phases.set_trainable(model, PhaseConfig(epochs=1, backbone=2))
     trainable = [w.path for w in model.get_layer("backbone").trainable_weights]
     assert trainable and not any("bn" in p.lower().split("/")[-2] for p in trainable)
+
+
+def test_fashion_mnist_class_subset_relabels_and_describes_itself():
+    """The transfer experiment's data: classes 5–9 alone, labelled 0–4, 1 % of their labels."""
+    from keras_curriculum import datasets
+    from keras_curriculum.datasets.fashion_mnist import CLASS_NAMES, load_arrays
+
+    source = datasets.load_source("fashion_mnist", classes=[5, 6, 7, 8, 9], train_size=300)
+    assert np.bincount(source.train[1]).tolist() == [60] * 5  # stratified
+    assert len(source.test[1]) == 5000 and source.num_classes == 5
+    assert source.class_names == CLASS_NAMES[5:]
+    description = datasets.description("fashion_mnist", classes=[5, 6, 7, 8, 9])
+    assert (description.num_classes, description.class_names) == (5, CLASS_NAMES[5:])
+    # the same images as the full set's, in the given order of classes
+    _, (x_test, y_test) = load_arrays()
+    first_sandal = x_test[y_test == 5][0]
+    np.testing.assert_array_equal(
+        source.test[0][source.test[1] == 0][0, ..., 0] * 255, first_sandal
+    )
+    with pytest.raises(ConfigError, match="data.classes"):
+        datasets.load_source("fashion_mnist", classes=[4, 10])
