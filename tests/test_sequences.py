@@ -135,18 +135,19 @@ def uci_har_fixture(folder, *, windows=(6, 3), steps=128, bad=None):
     import zipfile
 
     rng = np.random.default_rng(0)
+    files = {}
+    for split, count in zip(("train", "test"), windows, strict=True):
+        labels = np.arange(count) % 6 + 1
+        files[f"{split}/y_{split}.txt"] = "\n".join(map(str, labels)) + "\n"
+        for signal in uci_har.SIGNALS:
+            values = rng.normal(size=(count, steps)) + (3.0 if signal == "total_acc_x" else 0)
+            files[f"{split}/Inertial Signals/{signal}_{split}.txt"] = "\n".join(
+                "  " + " ".join(f"{v:.7e}" for v in row) for row in values
+            )
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as archive:
-        for split, count in zip(("train", "test"), windows, strict=True):
-            labels = np.arange(count) % 6 + 1
-            files = {f"{split}/y_{split}.txt": "\n".join(map(str, labels)) + "\n"}
-            for signal in uci_har.SIGNALS:
-                values = rng.normal(size=(count, steps)) + (3.0 if signal == "total_acc_x" else 0)
-                files[f"{split}/Inertial Signals/{signal}_{split}.txt"] = "\n".join(
-                    "  " + " ".join(f"{v:.7e}" for v in row) for row in values
-                )
-            for name, text in {**files, **(bad or {})}.items():
-                archive.writestr(f"UCI HAR Dataset/{name}", text)
+        for name, text in {**files, **(bad or {})}.items():
+            archive.writestr(f"UCI HAR Dataset/{name}", text)
     outer = folder / "human+activity+recognition+using+smartphones.zip"
     with zipfile.ZipFile(outer, "w") as archive:
         archive.writestr("UCI HAR Dataset.zip", inner.getvalue())
@@ -167,6 +168,10 @@ def test_uci_har_downloads_once_and_loads_the_notes_layout(har_cache, monkeypatc
     x_train, y_train = source.train
     assert x_train.shape == (6, 128, 9) and source.test[0].shape == (3, 128, 9)
     assert list(y_train) == [0, 1, 2, 3, 4, 5] and source.num_classes == 6
+    described = datasets.description("uci_har")  # what summary sees, offline
+    assert (described.input_shape, described.num_classes, described.class_names) == (
+        source.input_shape, source.num_classes, source.class_names,
+    )  # fmt: skip
     # channels standardised with training statistics (total_acc_x was centred on 3)
     np.testing.assert_allclose(x_train.reshape(-1, 9).mean(axis=0), 0, atol=1e-5)
     assert not (har_cache / "cache" / "uci_har" / "uci_har.zip").exists()  # converted, deleted
