@@ -206,19 +206,19 @@ def transfer(args) -> list[dict]:
 
 def print_transfer(rows: list[dict]) -> None:
     import numpy as np
+    from tables import print_table  # benchmarks/tables.py, beside this script
 
-    print("\n| target | " + " | ".join(TRANSFER_ARMS) + " |")
-    print("| --- |" + " --- |" * len(TRANSFER_ARMS))
-    for target in dict.fromkeys(r["target"] for r in rows):
-        cells = []
-        for arm in TRANSFER_ARMS:
-            chosen = [r for r in rows if r["target"] == target and r["arm"] == arm]
-            accuracy = 100 * np.array([r["test_accuracy"] for r in chosen])
-            seconds = np.mean([r["train_seconds"] for r in chosen])
-            cells.append(
-                f"{accuracy.mean():.2f} ± {accuracy.std():.2f} % ({len(chosen)}×, {seconds:.0f} s)"
-            )
-        print(f"| {target} | " + " | ".join(cells) + " |")
+    def cell(target: str, arm: str) -> str:
+        chosen = [r for r in rows if r["target"] == target and r["arm"] == arm]
+        accuracy = 100 * np.array([r["test_accuracy"] for r in chosen])
+        seconds = np.mean([r["train_seconds"] for r in chosen])
+        return f"{accuracy.mean():.2f} ± {accuracy.std():.2f} % ({len(chosen)}×, {seconds:.0f} s)"
+
+    targets = dict.fromkeys(r["target"] for r in rows)
+    print_table(
+        ("target", *TRANSFER_ARMS),
+        [(target, *(cell(target, arm) for arm in TRANSFER_ARMS)) for target in targets],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

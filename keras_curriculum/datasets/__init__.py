@@ -359,8 +359,8 @@ from keras_curriculum.datasets import (  # noqa: E402
     sklearn_sets,
     text,
     tfds_source,
-    ucr,
     uci_har,
+    ucr,
     views,
     word2vec_corpus,
 )
