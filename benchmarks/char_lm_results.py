@@ -13,21 +13,21 @@ Twelfth Night and Richard II validation, Macbeth, Much Ado About Nothing and Hen
   for bz2 (level 9), xz (preset 9e) and PPMd orders 6 and 8 (``pyppmd``, 256 MiB).
 
 Prints the table with CPU and wall seconds, a sample of each network at temperatures 0.5 and 1,
-and writes ``char_lm_results.json`` into ``--json-dir``.
+and merges its rows into ``char_lm_results.json`` in ``--json-dir`` (by model).
 """
 
 from __future__ import annotations
 
 import argparse
 import bz2
-import json
 import lzma
 import math
 import os
 import time
 from pathlib import Path
 
-from timing import TimeBudget  # benchmarks/timing.py, beside this script
+from tables import write_rows  # benchmarks/tables.py, beside this script
+from timing import TimeBudget
 
 from keras_curriculum.datasets import shakespeare
 from keras_curriculum.evaluation.generation import compressed_bits_per_character, sample_text
@@ -126,9 +126,7 @@ def main() -> None:
     for row in rows:
         for temperature, text in row.get("samples", {}).items():
             print(f"\n--- {row['model']}, temperature {temperature} ---\n{text}")
-    out = Path(args.json_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "char_lm_results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_rows(Path(args.json_dir) / "char_lm_results.json", rows, key="model")
 
 
 if __name__ == "__main__":

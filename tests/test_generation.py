@@ -11,7 +11,7 @@ import pytest
 from conftest import CONFIGS, load_yaml_config
 
 from keras_curriculum import datasets, models
-from keras_curriculum.datasets import seq2seq_tasks, shakespeare
+from keras_curriculum.datasets import characters, seq2seq_tasks, shakespeare
 from keras_curriculum.errors import CurriculumError
 from keras_curriculum.evaluation import generation
 from keras_curriculum.training import load_config
@@ -221,6 +221,39 @@ def test_no_held_out_play_is_in_the_training_text():
     np.testing.assert_array_equal(inputs[:, 1:], targets[:, :-1])
     test_text = "".join(vocabulary[i] for i in source.test[0].reshape(-1))
     assert test_text.startswith(works[shakespeare.TEST_PLAYS[0]][:1000])
+
+
+def test_a_text_file_holds_out_its_last_lines_whole(tmp_path):
+    lines = [f"line {i:03d} " + "abcdefgh"[i % 8] * (i % 13) + "\n" for i in range(400)]
+    (tmp_path / "book.txt").write_text("".join(lines), encoding="utf-8")
+    texts = characters.split_lines("".join(lines), 0.1, 0.2)
+    assert "".join(texts.values()) == "".join(lines)
+    assert all(part.endswith("\n") for part in texts.values())  # cut between lines
+    assert abs(len(texts["test"]) / len("".join(lines)) - 0.2) < 0.01
+    source = datasets.load_source(
+        "characters", path=str(tmp_path), sequence_length=20, validation_fraction=0.1,
+        test_fraction=0.2,
+    )  # fmt: skip
+    vocabulary = source.extras["vocabulary"]
+    test_text = "".join(vocabulary[i] for i in source.test[0].reshape(-1))
+    assert texts["test"].startswith(test_text) and test_text not in texts["train"]
+    assert datasets.metadata("characters", path=str(tmp_path))["num_classes"] == len(vocabulary)
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({}, "data.corpus"),
+        ({"corpus": "lee", "path": "x.txt"}, "data.corpus"),
+        ({"corpus": "news"}, "data.corpus"),
+        ({"path": "/nonexistent/book.txt"}, "data.path"),
+        ({"corpus": "lee", "test_fraction": 1.5}, "data.test_fraction"),
+        ({"corpus": "lee", "validation_fraction": 0.5, "test_fraction": 0.5}, "data.test_fraction"),
+    ],
+)
+def test_character_text_options_are_checked(options, field):
+    with pytest.raises(CurriculumError, match=field):
+        datasets.load_source("characters", **options)
 
 
 def test_consecutive_batches_continue_each_row():

@@ -347,6 +347,7 @@ __all__ = [
 from keras_curriculum.datasets import (  # noqa: E402
     adding_problem,
     canvases,
+    characters,
     fashion_mnist,
     fashion_mnist_masks,
     forecasting,

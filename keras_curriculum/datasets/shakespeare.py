@@ -196,6 +196,19 @@ def shakespeare(
         sequence_length, validation_plays, test_plays, max_train_characters,
         max_eval_characters, vocabulary_size,
     )  # fmt: skip
+    return character_source(texts, vocabulary, sequence_length, stride, consecutive_batch)
+
+
+def character_source(
+    texts: dict[str, str],
+    vocabulary: list[str],
+    sequence_length: int,
+    stride: int | None,
+    consecutive_batch: int | None,
+) -> Source:
+    """The language-model :class:`Source` of split texts ``{"train", "validation", "test"}``:
+    next-character windows (``stride`` for training only), ids over ``vocabulary``."""
+    description = language_model_description(sequence_length, vocabulary)
     splits = {
         name: windows(
             encode(text, vocabulary),
@@ -207,7 +220,7 @@ def shakespeare(
         else None
         for name, text in texts.items()
     }
-    return _description(sequence_length, vocabulary).source(
+    return description.source(
         train=splits["train"], validation=splits["validation"], test=splits["test"]
     )
 
@@ -221,8 +234,6 @@ def _texts(
     vocabulary_size: int | None,
 ) -> tuple[dict[str, str], list[str]]:
     """The split texts (cut to the ``max_*`` lengths) and the vocabulary."""
-    if sequence_length < 2:
-        raise ConfigError("data.sequence_length", f"expected at least 2, got {sequence_length}")
     texts = split_works(read_works(), validation_plays, test_plays)
     if max_train_characters:
         texts["train"] = texts["train"][:max_train_characters]
@@ -232,7 +243,10 @@ def _texts(
     return texts, character_vocabulary(texts["train"], vocabulary_size)
 
 
-def _description(sequence_length: int, vocabulary: list[str]) -> Description:
+def language_model_description(sequence_length: int, vocabulary: list[str]) -> Description:
+    """A ``language_model`` description: windows of ``sequence_length`` ids over ``vocabulary``."""
+    if sequence_length < 2:
+        raise ConfigError("data.sequence_length", f"expected at least 2, got {sequence_length}")
     return Description(
         input_shape=(sequence_length,),
         num_classes=len(vocabulary),
@@ -256,4 +270,4 @@ def shakespeare_metadata(
         sequence_length, validation_plays, test_plays, max_train_characters,
         max_eval_characters, vocabulary_size,
     )  # fmt: skip
-    return _description(sequence_length, vocabulary)
+    return language_model_description(sequence_length, vocabulary)
