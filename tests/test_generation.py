@@ -295,12 +295,25 @@ def test_dates_are_unambiguous_and_test_years_unseen():
         ]
 
     train, test = examples(source.train), examples(source.test)
-    assert {int(t[:4]) for _, t in test} <= set(range(2020, 2030))
-    assert not {int(t[:4]) for _, t in train} & set(range(2020, 2035))
+    assert {int(t[:4]) for _, t in test} <= set(range(2022, 2027))
+    assert not {int(t[:4]) for _, t in train} & {2017, 2018, 2019, 2022, 2023, 2024, 2025, 2026}
     meaning: dict[str, str] = {}
     for written, iso in train + test:
         assert meaning.setdefault(written, iso) == iso
     assert len(seq2seq_tasks.date_formats()) > 60
+
+
+def test_held_out_date_years_are_cut_out_of_the_training_years():
+    train, validation, test = seq2seq_tasks.year_splits((1950, 1959), (2020, 2029))
+    assert [(a.year, b.year) for a, b in train] == [(1960, 2019), (2030, 2049)]
+    assert (validation[0][0].isoformat(), test[0][1].isoformat()) == ("1950-01-01", "2029-12-31")
+    for validation_years, test_years, field in [
+        ((2020, 2025), (2024, 2029), "data.test_years"),
+        ((1940, 1945), (2020, 2029), "data.validation_years"),
+        ((2020, 2029), (2029, 2020), "data.test_years"),
+    ]:
+        with pytest.raises(CurriculumError, match=field):
+            seq2seq_tasks.year_splits(validation_years, test_years)
 
 
 # ---------------------------------------------------------------------------------------------

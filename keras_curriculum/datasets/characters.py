@@ -6,8 +6,8 @@ Sources (``corpus``, or ``path``):
 - ``lee``: the Lee corpus, 300 Australian news texts (gensim's test data; one per line);
 - ``wiki_sample``: 106 Wikipedia articles as gensim's ``WikiCorpus`` tokenises them (lower-case
   words and spaces, no digits or punctuation);
-- ``movie_review_polarity``: the 10,605 rated review snippets of Hutto & Gilbert (2014), one per
-  line (the ratings are dropped);
+- ``movie_review_polarity``: the 10,568 review sentences of ``datasets.text`` (Hutto & Gilbert
+  2014), one per line, without their ratings;
 - ``path``: your own UTF-8 text file, or a folder whose files are read in name order.
 
 The text is a sequence of lines, held out whole at the end: the last ``test_fraction`` of its

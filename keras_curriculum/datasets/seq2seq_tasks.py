@@ -11,8 +11,10 @@ generated tasks, named as such:
   fails as the length grows (Bahdanau et al. 2015).
 - ``seq2seq_dates``: a date written in one of many real locale formats → ISO 8601 ("3. März
   2021", "March 3, 2021", "3/3/21" → "2021-03-03"). Formats and month names are CLDR's, from
-  Babel; training, validation and test dates come from disjoint ranges (test: the 2020s, never
-  seen in training). Numeric formats that could read as another date in a kept format (M/d/yy
+  Babel; validation and test dates come from year ranges that training never sees (by default
+  2017–2019 and 2022–2026, inside 1950–2049, so every digit of a held-out year occurs in its
+  place in training; ``test_years: [2020, 2029]`` holds out a whole decade, whose "202" the
+  decoder has never written). Numeric formats that could read as another date in a kept format (M/d/yy
   beside d/M/yy) are left out, so every source string has one answer.
 
 Every example is character ids over one vocabulary: ``<PAD>`` (0), ``<UNK>`` (1), ``<SOS>`` (2),
@@ -245,10 +247,9 @@ DATE_LOCALES = (
     "ro_RO", "tr_TR", "id_ID", "ca_ES", "hr_HR", "sk_SK", "sl_SI", "lt_LT", "et_EE", "ga_IE",
 )  # fmt: skip
 DATE_STYLES = ("short", "medium", "long", "full")
-TRAIN_DATES = ((datetime.date(1950, 1, 1), datetime.date(2019, 12, 31)),
-               (datetime.date(2035, 1, 1), datetime.date(2049, 12, 31)))  # fmt: skip
-VALIDATION_DATES = ((datetime.date(2030, 1, 1), datetime.date(2034, 12, 31)),)
-TEST_DATES = ((datetime.date(2020, 1, 1), datetime.date(2029, 12, 31)),)
+DATE_YEARS = (1950, 2049)  # every split's dates; validation and test years are cut out of it
+VALIDATION_YEARS = (2017, 2019)
+TEST_YEARS = (2022, 2026)
 # Every day of these years is written in each format to find formats that clash: a leap year,
 # and one whose two-digit year is also a day and a month.
 _PROBE_YEARS = (2001, 2012)
@@ -289,7 +290,8 @@ def date_pairs(
     formats: Sequence[tuple[str, str]],
     rng: np.random.Generator,
 ) -> Pairs:
-    """``count`` (written date, ISO date) pairs: days uniform over ``ranges``, formats uniform."""
+    """``count`` (written date, ISO date) pairs: days uniform over ``ranges`` (first and last
+    day), formats uniform."""
     from babel.dates import format_date
 
     spans = np.array([(end - start).days + 1 for start, end in ranges])
@@ -303,21 +305,55 @@ def date_pairs(
     return pairs
 
 
+def year_splits(
+    validation_years: Sequence[int], test_years: Sequence[int]
+) -> tuple[list[tuple[datetime.date, datetime.date]], ...]:
+    """(train, validation, test) date ranges: the held-out years (first, last) and the rest of
+    :data:`DATE_YEARS`."""
+    held = {}
+    for field, years in (("validation_years", validation_years), ("test_years", test_years)):
+        if len(years) != 2 or not DATE_YEARS[0] <= years[0] <= years[1] <= DATE_YEARS[1]:
+            raise ConfigError(
+                f"data.{field}",
+                f"expected [first, last] within {DATE_YEARS[0]}–{DATE_YEARS[1]}, got {list(years)}",
+            )
+        held[field] = (int(years[0]), int(years[1]))
+    (v0, v1), (t0, t1) = held["validation_years"], held["test_years"]
+    if v0 <= t1 and t0 <= v1:
+        raise ConfigError("data.test_years", "validation and test years overlap")
+    kept, start = [], DATE_YEARS[0]
+    for first, last in sorted(held.values()):
+        if start < first:
+            kept.append((start, first - 1))
+        start = last + 1
+    if start <= DATE_YEARS[1]:
+        kept.append((start, DATE_YEARS[1]))
+
+    def dates(spans):
+        return [(datetime.date(a, 1, 1), datetime.date(b, 12, 31)) for a, b in spans]
+
+    return dates(kept), dates([held["validation_years"]]), dates([held["test_years"]])
+
+
 @register_dataset("seq2seq_dates")
 def seq2seq_dates(
     *,
     train_size: int = 50_000,
     validation_size: int = 2_000,
     test_size: int = 5_000,
+    validation_years: Sequence[int] = VALIDATION_YEARS,
+    test_years: Sequence[int] = TEST_YEARS,
     locales: Sequence[str] = DATE_LOCALES,
     seed: int = 0,
 ) -> Source:
-    """Synthetic: dates in CLDR locale formats (Babel) → ISO 8601; test dates (2020s) unseen.
+    """Synthetic: dates in CLDR locale formats (Babel) → ISO 8601; held-out years unseen.
 
     Args:
-        train_size: training dates (1950–2019 and 2035–2049).
-        validation_size: validation dates (2030–2034; 0: no validation split).
-        test_size: test dates (the 2020s).
+        train_size: training dates (the years of 1950–2049 not held out).
+        validation_size: validation dates (0: no validation split).
+        test_size: test dates.
+        validation_years: first and last year of the validation dates.
+        test_years: first and last year of the test dates.
         locales: the CLDR locales whose date formats are used.
         seed: seeds the drawn dates and formats.
     """
@@ -325,20 +361,25 @@ def seq2seq_dates(
 
 
 def dates_splits(
-    *, train_size: int, validation_size: int, test_size: int, locales: Sequence[str], seed: int
+    *,
+    train_size: int,
+    validation_size: int,
+    test_size: int,
+    validation_years: Sequence[int],
+    test_years: Sequence[int],
+    locales: Sequence[str],
+    seed: int,
 ) -> tuple[Pairs, Pairs, Pairs]:
     """The (train, validation, test) date pairs of :func:`seq2seq_dates`."""
     _sizes(train_size, validation_size, test_size)
+    ranges = year_splits(validation_years, test_years)
     try:
         formats = date_formats(tuple(locales))
     except Exception as error:  # babel's UnknownLocaleError and friends
         raise ConfigError("data.locales", str(error).splitlines()[0]) from None
     rng = np.random.default_rng(seed)
-    return (
-        date_pairs(TRAIN_DATES, train_size, formats, rng),
-        date_pairs(VALIDATION_DATES, validation_size, formats, rng),
-        date_pairs(TEST_DATES, test_size, formats, rng),
-    )
+    sizes = (train_size, validation_size, test_size)
+    return tuple(date_pairs(r, n, formats, rng) for r, n in zip(ranges, sizes, strict=True))
 
 
 def describe_with(loader: Callable[..., Source], splits: Callable[..., tuple[Pairs, Pairs, Pairs]]):
