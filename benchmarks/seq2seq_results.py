@@ -120,6 +120,7 @@ def main() -> None:
             "parameters": result.metrics["parameters"]["total"],
             "exact_match": sequence_accuracy(result.model, result.data.test),
             "target": target,
+            "minutes": args.minutes,
             "epochs": result.metrics["epochs"],
             "cpu_s": time.process_time() - cpu,
             "wall_s": time.perf_counter() - wall,

@@ -186,6 +186,22 @@ def test_with_one_source_token_the_context_is_its_encoder_state(attention):
         np.testing.assert_allclose(contexts[0, step], states[0, 0], atol=1e-6)
 
 
+def test_a_bidirectional_encoder_state_sees_the_rest_of_the_source():
+    model = models.build(
+        "seq2seq_rnn", vocabulary_size=12, units=8, embedding_dim=4, attention="dot",
+        bidirectional=True,
+    )  # fmt: skip
+    probe = keras.Model(model.inputs, model.get_layer("encoder_bidirectional_gru").output[0])
+    first, changed = (
+        np.asarray(probe([np.array([source]), np.array([[2, 5]])]))
+        for source in ([5, 6, 7, 8], [5, 6, 7, 9])
+    )
+    assert first.shape == (1, 4, 8)  # units/2 each way, joined
+    assert not np.allclose(first[0, 0], changed[0, 0])  # the first state knows the last token
+    with pytest.raises(CurriculumError, match="model.units"):
+        models.build("seq2seq_rnn", vocabulary_size=12, units=7, bidirectional=True)
+
+
 def test_beam_search_of_width_one_is_greedy_and_beams_are_ranked():
     model = tiny_seq2seq("dot")
     source = np.array([[5, 6, 7, 8]])

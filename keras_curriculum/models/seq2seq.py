@@ -68,6 +68,23 @@ def attention_block(query, values, source_mask, *, score: str, units: int, name:
     return layer([query, values, keys], mask=[None, source_mask], return_attention_scores=True)
 
 
+def bidirectional_encoder(x, *, cell: str, units: int, dropout: float):
+    """(states (batch, S, units), decoder initial state): a forward and a backward RNN of
+    units/2 each, concatenated (Bahdanau et al. 2015's encoder), so that h_j holds the words
+    after position j as well as those before it; their final states, concatenated, start the
+    decoder."""
+    if units % 2:
+        raise ConfigError("model.units", f"must be even for a bidirectional encoder, got {units}")
+    layer = CELLS[cell](units // 2, return_sequences=True, return_state=True, dropout=dropout)
+    encoded = keras.layers.Bidirectional(layer, name=f"encoder_bidirectional_{cell}")(x)
+    forward, backward = encoded[1 : 1 + len(encoded) // 2], encoded[1 + len(encoded) // 2 :]
+    final_state = [
+        keras.layers.Concatenate(name=f"encoder_final_state{index}")([f, b])
+        for index, (f, b) in enumerate(zip(forward, backward, strict=True), start=1)
+    ]
+    return encoded[0], final_state
+
+
 def recurrent_architecture(
     source_ids,
     decoder_ids,
@@ -78,6 +95,7 @@ def recurrent_architecture(
     embedding_dim: int,
     attention: str,
     dropout: float,
+    bidirectional: bool = False,
 ) -> keras.KerasTensor:
     """Embedding → encoder RNN (states h_j, last state) → decoder RNN from that state →
     (attention) → softmax over the vocabulary at every target step (the options of
@@ -90,10 +108,14 @@ def recurrent_architecture(
     x = keras.layers.Embedding(rows, embedding_dim, mask_zero=True, name="source_embedding")(
         source_ids
     )
-    encoded = CELLS[cell](
-        units, return_sequences=True, return_state=True, dropout=dropout, name=f"encoder_{cell}"
-    )(x)
-    states, final_state = encoded[0], list(encoded[1:])
+    if bidirectional:
+        states, final_state = bidirectional_encoder(x, cell=cell, units=units, dropout=dropout)
+    else:
+        encoded = CELLS[cell](
+            units, return_sequences=True, return_state=True, dropout=dropout,
+            name=f"encoder_{cell}",
+        )(x)  # fmt: skip
+        states, final_state = encoded[0], list(encoded[1:])
     y = keras.layers.Embedding(rows, embedding_dim, mask_zero=True, name="target_embedding")(
         decoder_ids
     )
@@ -231,6 +253,7 @@ def seq2seq_rnn(
     embedding_dim: int = 32,
     attention: Literal["none", "additive", "general", "dot"] = "additive",
     dropout: float = 0.0,
+    bidirectional: bool = False,
     name: str = "seq2seq_rnn",
 ) -> keras.Model:
     """GRU/LSTM encoder–decoder, teacher forcing; attention none/additive/general/dot.
@@ -246,6 +269,7 @@ def seq2seq_rnn(
         attention: ``none`` (the fixed-vector bottleneck), ``additive`` (Bahdanau),
             ``general`` or ``dot`` (Luong).
         dropout: on the recurrent layers' inputs.
+        bidirectional: encode with a forward and a backward RNN of ``units``/2 each.
         name: the model's name.
     """
     return Seq2Seq.from_arguments(arguments(locals()), architecture="recurrent")
