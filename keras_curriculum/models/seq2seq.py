@@ -20,7 +20,9 @@ the context c_t = Σ_j a_tj h_j joins s_t in the prediction:
 
 (Luong's placement: the decoder's own state is the query; Bahdanau feeds c_t back into the
 recurrence, which Keras' recurrent layers do not take step by step.) With one source token the
-weights are all 1 and the context is that token's encoder state.
+weights are all 1 and the context is that token's encoder state. A forward encoder's h_j knows
+only x₁ … x_j; ``bidirectional`` joins a backward RNN's state (Bahdanau's encoder), so h_j
+describes the whole source around position j.
 
 The Transformer encoder–decoder (Vaswani et al. 2017, 002 §9.3) replaces both recurrences by
 attention: the encoder blocks of ``transformer.py`` over the source, then decoder blocks of
