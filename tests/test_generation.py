@@ -327,6 +327,7 @@ def test_held_out_date_years_are_cut_out_of_the_training_years():
         ((2020, 2025), (2024, 2029), "data.test_years"),
         ((1940, 1945), (2020, 2029), "data.validation_years"),
         ((2020, 2029), (2029, 2020), "data.test_years"),
+        ((2017, 2019), 2022, "data.test_years"),
     ]:
         with pytest.raises(CurriculumError, match=field):
             seq2seq_tasks.year_splits(validation_years, test_years)

@@ -14,8 +14,8 @@ generated tasks, named as such:
   Babel; validation and test dates come from year ranges that training never sees (by default
   2017–2019 and 2022–2026, inside 1950–2049, so every digit of a held-out year occurs in its
   place in training; ``test_years: [2020, 2029]`` holds out a whole decade, whose "202" the
-  decoder has never written). Numeric formats that could read as another date in a kept format (M/d/yy
-  beside d/M/yy) are left out, so every source string has one answer.
+  decoder has never written). Numeric formats that could read as another date in a kept
+  format (M/d/yy beside d/M/yy) are left out, so every source string has one answer.
 
 Every example is character ids over one vocabulary: ``<PAD>`` (0), ``<UNK>`` (1), ``<SOS>`` (2),
 ``<EOS>`` (3), then the training characters. Inputs are (source ids, decoder ids) with the
@@ -312,10 +312,15 @@ def year_splits(
     :data:`DATE_YEARS`."""
     held = {}
     for field, years in (("validation_years", validation_years), ("test_years", test_years)):
-        if len(years) != 2 or not DATE_YEARS[0] <= years[0] <= years[1] <= DATE_YEARS[1]:
+        pair = list(years) if isinstance(years, (list, tuple)) else [years]
+        if not (
+            len(pair) == 2
+            and all(isinstance(year, int) for year in pair)
+            and DATE_YEARS[0] <= pair[0] <= pair[1] <= DATE_YEARS[1]
+        ):
+            first, last = DATE_YEARS
             raise ConfigError(
-                f"data.{field}",
-                f"expected [first, last] within {DATE_YEARS[0]}–{DATE_YEARS[1]}, got {list(years)}",
+                f"data.{field}", f"expected [first, last] in {first}–{last}, got {years}"
             )
         held[field] = (int(years[0]), int(years[1]))
     (v0, v1), (t0, t1) = held["validation_years"], held["test_years"]
