@@ -2,7 +2,7 @@
 
     nice -n 10 python benchmarks/seq2seq_results.py [--minutes 10] [--threads N]
         [--only addition reversal dates dates-decade transformer] [--lengths 10 20 40 80]
-        [--attention none general additive] [--output-dir DIR]
+        [--attention none general additive] [--output-dir DIR] [--set key=value ...]
 
 Rows (all synthetic data, ``datasets/seq2seq_tasks.py``):
 
@@ -18,6 +18,9 @@ Rows (all synthetic data, ``datasets/seq2seq_tasks.py``):
   years training never sees. Target ≥ 99.5 %. ``dates-decade`` holds out the whole 2020s
   instead (the decoder has never written "202").
 - transformer: ``configs/seq2seq_transformer_dates.yaml`` on dates and on addition.
+
+``--set key=value`` (repeatable) overrides every selected row's config; the overrides join the
+row's name, so variants are kept beside the configs' own rows.
 
 Each run trains for at most ``--minutes`` of wall time (then early stopping or the epoch limit);
 exact match is greedy decoding over the whole test split. Prints a table and merges each row
@@ -102,12 +105,16 @@ def main() -> None:
         default=0,
         help="TensorFlow threads (0: all; 1 for side-by-side runs)",
     )
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     results = []
     for name, config_file, overrides, target in runs(args.only, args.lengths, args.attention):
+        if args.overrides:
+            name = f"{name} ({', '.join(args.overrides)})"
+            overrides = [*overrides, *args.overrides]
         config = load_config(REPO / "configs" / config_file, overrides)
         cpu, wall = time.process_time(), time.perf_counter()
         result = train(
