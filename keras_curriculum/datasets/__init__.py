@@ -10,7 +10,8 @@ A loader returns a :class:`Source`: unbatched splits (NumPy arrays or ``tf.data`
 is known about them. :func:`load` turns it into batched ``tf.data`` pipelines the same way for
 every source: a seeded (stratified, for classification) hold-out of validation and test data
 where the source has no such split, optional standardisation with training statistics only,
-then cache → shuffle (training only, seeded) → batch → prefetch.
+then cache → shuffle (training only, seeded; not for windows laid out for truncated BPTT) →
+batch → prefetch.
 """
 
 from __future__ import annotations
@@ -176,6 +177,12 @@ def load(
                 f"'{name}' makes its own {split} split, so {value} of the training data cannot"
                 f" be held out for it (remove data.{key}; see the dataset's own options)",
             )
+    if source.ordered_batch and batch_size != source.ordered_batch:
+        raise ConfigError(
+            "data.batch_size",
+            f"the windows are laid out for batches of {source.ordered_batch} (truncated BPTT),"
+            f" got {batch_size}",
+        )
     stratify = source.task == "classification"
     epoch_size = source.epoch_size
 
@@ -223,7 +230,7 @@ def load(
         split_name: _pipeline(
             split,
             batch_size=batch_size,
-            shuffle=split_name == "train",
+            shuffle=split_name == "train" and not source.ordered_batch,
             seed=seed,
             shuffle_buffer=shuffle_buffer,
             cache=cache and source.cache,

@@ -15,8 +15,8 @@ A window of ``sequence_length + 1`` characters gives the inputs (its first L cha
 the targets (its last L): at every position the model predicts the next character
 (many-to-many). ``consecutive_batch`` = B lays the windows out for truncated backpropagation
 through time: the text is cut into B streams and batch k holds window k of every stream, so
-row b of one batch continues row b of the one before (train with ``data.batch_size: B`` and
-``data.shuffle_buffer: 1``, which keeps that order).
+row b of one batch continues row b of the one before. The loader then keeps that order (no
+shuffling) and takes no batch size but B; pair it with the model's ``stateful_batch: B``.
 """
 
 from __future__ import annotations
@@ -221,7 +221,10 @@ def character_source(
         for name, text in texts.items()
     }
     return description.source(
-        train=splits["train"], validation=splits["validation"], test=splits["test"]
+        train=splits["train"],
+        validation=splits["validation"],
+        test=splits["test"],
+        ordered_batch=consecutive_batch,
     )
 
 

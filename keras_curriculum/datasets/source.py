@@ -46,6 +46,10 @@ class Source:
     # runs on from one epoch into the next instead of restarting): how many of its elements
     # make one epoch. The trainer then runs that many elements' worth of steps an epoch.
     epoch_size: int | None = None
+    # For windows laid out for truncated BPTT (row b of batch k + 1 continues row b of batch
+    # k): the batch size that layout needs. :func:`load` then keeps the training order (no
+    # shuffling) and refuses any other batch size.
+    ordered_batch: int | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ Press & Wolf 2017), which saves V·d parameters.
 
 Truncated backpropagation through time (``stateful_batch``): the recurrent layers keep their
 state from one batch to the next, so a row of consecutive windows is one long sequence whose
-gradient is cut at window boundaries (pair it with the data's ``consecutive_batch``).
+gradient is cut at window boundaries (pair it with the data's ``consecutive_batch``). The state
+is zeroed before every evaluation (validation and test read their text in order from its start)
+and carried on otherwise, also from one training epoch into the next.
 
 Sizes of the notes' models (``configs/notes/``): 001 §25.1's SimpleRNN(256) on one-hot 65
 characters → Dense(65) has 256·(65 + 256 + 1) + 257·65 = 99,137 parameters; 001 B.10's GRU(64)
@@ -309,6 +311,19 @@ class CharLanguageModel(SequenceModel):
             sequence_length=sequence_length,
             options=options,
         )
+
+    def evaluate(self, *args, **kwargs):
+        """Keras' evaluate (also ``fit``'s validation), from a zero carried state: a stateful
+        model reads the held-out text in order from its start, as the report does."""
+        self.reset_state()
+        return super().evaluate(*args, **kwargs)
+
+    def reset_state(self) -> None:
+        """Zero the state a stateful model carries between batches (the start of a text); a
+        no-op for a model without carried state."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
 
     def stateless(self) -> CharLanguageModel:
         """This model, or for a stateful one (fixed batch size) a copy with the same weights

@@ -20,11 +20,12 @@ whichever methods apply to it:
 ``sample(n, seed=..., labels=None) -> images`` and ``num_classes`` (None unless conditional)
     A generator's images from noise fixed by ``seed`` (of ``labels``, for a conditional model):
     the ``image_generation`` report's grids, every epoch and at the end.
-``vocabulary``, ``alignment(source_ids, decoder_ids) -> weights (batch, T, S)`` and
-``stateless() -> model``
+``vocabulary``, ``alignment(source_ids, decoder_ids) -> weights (batch, T, S)``,
+``stateless() -> model`` and ``reset_state()``
     Sequence models (``reports/sequences.py``): the token of each id; an encoder–decoder's
     attention of each target step over the source tokens, each row summing to 1
-    (``plots/attention.png``); a language model without carried state, for sampling.
+    (``plots/attention.png``); a language model without carried state, for sampling; zeroing
+    a language model's carried state before it reads the test text in order.
 ``detect(images) -> {"boxes", "scores", "labels", "num_detections"}``
     A detector's boxes (``rel_xyxy``) after non-maximum suppression, padded with −1
     (``reports/detection.py``: COCO mAP and the precision–recall curve).
