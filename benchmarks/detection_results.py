@@ -8,8 +8,9 @@ Parts (each trains its config with the shared trainer, then scores the test spli
 
 * ``pointing``: CAM and Grad-CAM of ``cam_cnn_fashion_canvases`` on one-object canvases — the
   pointing game (the map's maximum inside the true box), beside the centre-of-image prior.
-* ``localization``: ``localizer_fashion_canvases`` — test accuracy and mean IoU.
-* ``detection``: ``detector_fashion_canvases`` — COCO mAP@0.5 and mAP@[.5:.95] (pycocotools)
+* ``localization``: ``localizer_digit_canvases`` (or ``--localizer CONFIG``) — test accuracy
+  and mean IoU.
+* ``detection``: ``detector_fashion_canvases`` (or ``--detector CONFIG``) — COCO mAP@0.5 and mAP@[.5:.95] (pycocotools)
   and milliseconds per image, beside a sliding-window classifier (a CNN trained on object
   crops and background windows of the same training canvases, run over every window).
 * ``nuclei``: ``detector_nuclei`` on the held-out nucleus tiles — mAP@0.5 beside scikit-image's
@@ -74,9 +75,10 @@ def pointing(overrides, output_dir) -> dict:
     return figures
 
 
-def localization(overrides, output_dir) -> dict:
-    result, wall = run("localizer_fashion_canvases", overrides, output_dir)
+def localization(overrides, output_dir, config: str) -> dict:
+    result, wall = run(config, overrides, output_dir)
     return {
+        "config": config,
         "test_accuracy": result.test["accuracy"],
         "test_mean_iou": result.test["mean_iou"],
         "epochs": result.metrics["epochs"],
@@ -163,9 +165,14 @@ def sliding_window_baseline(
     }
 
 
-def detection(overrides, output_dir, baseline_images: int, baseline_epochs: int) -> dict:
-    result, wall = run("detector_fashion_canvases", overrides, output_dir)
-    figures = {"detector": {**result.metrics["detection"], "wall_seconds": round(wall, 1)}}
+def detection(
+    overrides, output_dir, baseline_images: int, baseline_epochs: int, config: str
+) -> dict:
+    result, wall = run(config, overrides, output_dir)
+    figures = {
+        "config": config,
+        "detector": {**result.metrics["detection"], "wall_seconds": round(wall, 1)},
+    }
     images, targets = test_arrays(result.data)
     images, targets = images[:baseline_images], {k: v[:baseline_images] for k, v in targets.items()}
     found = result.model.detect(images)
@@ -248,6 +255,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS[:4]))
     parser.add_argument("--set", action="append", default=[], dest="overrides")
+    parser.add_argument("--localizer", default="localizer_digit_canvases", help="its config")
+    parser.add_argument("--detector", default="detector_fashion_canvases", help="its config")
     parser.add_argument("--baseline-images", type=int, default=100)
     parser.add_argument("--baseline-epochs", type=int, default=5)
     parser.add_argument("--output-dir", help="where the runs go (default: a temporary folder)")
@@ -258,8 +267,11 @@ def main() -> None:
     for part in args.parts:
         if part == "detection":
             figures[part] = detection(
-                args.overrides, output_dir, args.baseline_images, args.baseline_epochs
-            )
+                args.overrides, output_dir, args.baseline_images, args.baseline_epochs,
+                args.detector,
+            )  # fmt: skip
+        elif part == "localization":
+            figures[part] = localization(args.overrides, output_dir, args.localizer)
         else:
             figures[part] = globals()[part](args.overrides, output_dir)
         print(json.dumps({part: figures[part]}, indent=1), flush=True)

@@ -292,7 +292,9 @@ def test_config_trains_and_its_loss_falls(config, overrides, output_dir):
 def test_configs_validate():
     from conftest import load_yaml_config
 
-    for name in ("localizer_fashion_canvases", "detector_fashion_canvases",
-                 "cam_cnn_fashion_canvases", "detector_nuclei"):  # fmt: skip
+    for name in ("localizer_fashion_canvases", "localizer_digit_canvases",
+                 "detector_fashion_canvases", "detector_digit_canvases",
+                 "cam_cnn_fashion_canvases",
+                 "detector_nuclei"):  # fmt: skip
         assert (CONFIGS / f"{name}.yaml").exists()
         load_yaml_config(f"{name}.yaml")

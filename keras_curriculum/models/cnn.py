@@ -49,7 +49,9 @@ class ConvBlock:
     dropout: float = 0.0
 
 
-def conv_block(x, block: ConvBlock, *, kernel_initializer, regularizer, name: str):
+def conv_block(
+    x, block: ConvBlock, *, kernel_initializer, regularizer, name: str, momentum: float = 0.99
+):
     for index in range(1, block.convs + 1):
         padding = block.padding
         if isinstance(padding, int):
@@ -68,7 +70,7 @@ def conv_block(x, block: ConvBlock, *, kernel_initializer, regularizer, name: st
             name=f"{name}_conv{index}",
         )(x)
         if block.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{name}_bn{index}")(x)
+            x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn{index}")(x)
         if block.activation != "linear":
             x = activation_layer(block.activation, name=f"{name}_{block.activation}{index}")(x)
     if block.pool == "max":
@@ -95,6 +97,7 @@ def cnn(
     dense_dropout: float = 0.0,
     kernel_initializer: str = "glorot_uniform",
     l2: float = 0.0,
+    batch_norm_momentum: float = 0.99,
     output_activation: str | None = "softmax",
     augmentation: Augmentation | None = None,
     name: str = "cnn",
@@ -114,6 +117,8 @@ def cnn(
         dense_dropout: dropout rate after each of those layers.
         kernel_initializer: initializer of the convolution and Dense kernels.
         l2: L2 weight penalty of those kernels.
+        batch_norm_momentum: momentum of the blocks' BatchNorm moving statistics (Keras'
+            0.99 averages over ~100 steps; a run of few steps an epoch needs less, e.g. 0.9).
         output_activation: activation of the output layer (null: logits).
         augmentation: random image transformations active in training.
         name: the model's name.
@@ -127,6 +132,7 @@ def cnn(
             kernel_initializer=kernel_initializer,
             regularizer=regularizer,
             name=f"block{index}",
+            momentum=batch_norm_momentum,
         )
     if head == "none":
         return keras.Model(inputs, x, name=name)

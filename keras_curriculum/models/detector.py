@@ -69,6 +69,7 @@ class Detector(OwnMetrics, RenamedArguments, keras.Model):
         score_threshold: Minimum class probability kept at inference.
         nms_iou: IoU above which non-maximum suppression drops the lower-scoring box.
         max_detections: Detections kept per image.
+        batch_norm_momentum: Momentum of the backbone's BatchNorm statistics.
         name: The model's name.
     """
 
@@ -89,6 +90,7 @@ class Detector(OwnMetrics, RenamedArguments, keras.Model):
         score_threshold: float = 0.3,
         nms_iou: float = 0.5,
         max_detections: int = 100,
+        batch_norm_momentum: float = 0.9,
         name: str = "detector",
         **kwargs: Any,
     ):
@@ -110,6 +112,7 @@ class Detector(OwnMetrics, RenamedArguments, keras.Model):
             score_threshold=float(score_threshold),
             nms_iou=float(nms_iou),
             max_detections=int(max_detections),
+            batch_norm_momentum=float(batch_norm_momentum),
         )
         if len(filters) < level:
             raise ValueError(f"a stride of 2^{level} needs at least {level} conv blocks")
@@ -129,9 +132,11 @@ class Detector(OwnMetrics, RenamedArguments, keras.Model):
 
         inputs = keras.Input(shape=tuple(input_shape), name="inputs")
         # Blocks beyond the stride's ``level`` keep the grid's resolution.
-        features = backbone(inputs, filters[:level])
+        features = backbone(inputs, filters[:level], momentum=batch_norm_momentum)
         for index, width in enumerate(filters[level:], start=level + 1):
-            features = conv_block(features, width, f"block{index}", pool=False)
+            features = conv_block(
+                features, width, f"block{index}", pool=False, momentum=batch_norm_momentum
+            )
         grid_cells = -1
         scores = keras.layers.Conv2D(
             per_cell * num_classes,
