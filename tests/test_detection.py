@@ -298,3 +298,26 @@ def test_configs_validate():
                  "detector_nuclei"):  # fmt: skip
         assert (CONFIGS / f"{name}.yaml").exists()
         load_yaml_config(f"{name}.yaml")
+
+
+def test_the_canvas_networks_batch_norm_momentum_reaches_every_layer():
+    """A few dozen steps an epoch need moving statistics that keep up with the weights: the
+    configs' momentum 0.9 is every BatchNorm's, the box head included."""
+    import keras
+
+    from keras_curriculum import models
+
+    cnn = models.build(
+        "cnn",
+        input_shape=(32, 32, 1),
+        num_classes=3,
+        conv_blocks=[{"filters": 4, "batch_norm": True}, {"filters": 4, "batch_norm": True}],
+        batch_norm_momentum=0.9,
+    )
+    localizer = models.build("localizer", input_shape=(32, 32, 1), num_classes=3, filters=[4, 8])
+    for model in (cnn, localizer.network):
+        norms = [
+            layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        assert len(norms) >= 2 and {layer.momentum for layer in norms} == {0.9}
+    assert localizer.network.get_layer("box_reduce_bn") in norms

@@ -12,9 +12,10 @@ and the loss adds the two tasks, with a weight λ on the box term:
     L = CE(y, p) + λ · L_box(b, b*),     L_box = smooth L1 or 1 − CIoU  (objectives/detection.py).
 
 The class head sees globally pooled features (position does not matter for *what*); the box
-head sees the flattened map, which keeps *where*, after a 1×1 convolution r to a few maps. The box is predicted as a centre and a size
-in (0, 1) and converted to ``rel_xyxy`` with ``keras.utils.bounding_boxes.convert_format``, so
-every prediction is a valid box. Targets are ``{"class": label, "box": rel_xyxy}`` (the
+head sees the flattened map, which keeps *where*, after a 1×1 convolution r to a few maps (see
+:func:`box_head`). The box is predicted as a centre and a size in (0, 1) and converted to
+``rel_xyxy`` with ``keras.utils.bounding_boxes.convert_format``, so every prediction is a
+valid box. Targets are ``{"class": label, "box": rel_xyxy}`` (the
 ``object_canvases`` dataset with ``task: localization``); reported as accuracy and the mean
 IoU of predicted and true boxes. The two-term loss is the model's own ``compute_loss``, so
 the shared trainer runs it with ``training.loss: null``.
@@ -82,8 +83,8 @@ def conv_block(x, filters: int, name: str, *, pool: bool = True, momentum: float
 
     ``momentum`` is BatchNorm's for its moving statistics: Keras' 0.99 averages over the last
     ~100 steps, more than one epoch of a few thousand canvases, while the weights still move
-    fast, so inference used statistics of weights long gone (a CAM classifier at 86.6 %
-    training accuracy scored 9–11 % on validation canvases for 7 of its 10 epochs)."""
+    fast, so inference used statistics of weights long gone (a CAM classifier of canvases
+    scored 9–16 % on validation for its first 7 of 10 epochs while it trained at 37–83 %)."""
     for index in (1, 2):
         x = keras.layers.Conv2D(
             filters, 3, padding="same", use_bias=False, name=f"{name}_conv{index}"
@@ -108,7 +109,7 @@ def backbone(inputs, filters: Sequence[int], *, pool_last: bool = True, momentum
 
 
 def box_head(features, hidden_units: int, channels: int, name: str = "box", momentum: float = 0.9):
-    """1×1 conv to ``channels`` maps → flatten → Dense → (cx, cy, w, h) in (0, 1) → ``rel_xyxy``.
+    """1×1 conv to ``channels`` maps → flatten → Dense → (cx, cy, w, h) in (0, 1) → rel_xyxy.
 
     The 1×1 reduction keeps *where* (one value per cell and channel) but shrinks the Dense
     layer's fan-in: on the 6×6×64 map flattened whole (2,304 inputs), the first Adam steps moved
