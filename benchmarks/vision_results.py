@@ -3,6 +3,7 @@
     python benchmarks/vision_results.py                      # every row but the long ones
     python benchmarks/vision_results.py --all                # ResNet-20 too (hours on a CPU)
     python benchmarks/vision_results.py --only cnn resnet20 --max-epochs 3
+    python benchmarks/vision_results.py --only resnet20_short   # ResNet-20's CPU recipe, ~90 min
 
 Each row trains its config with the shared trainer (exactly as ``train -c CONFIG`` does) and
 reports the test accuracy (for the perceptron: training accuracy and whether its weights equal
@@ -40,6 +41,7 @@ ROWS = [
     Row("cnn", "cnn_fashion_mnist.yaml", 0.92),
     Row("lenet5", "lenet5_mnist_5k.yaml", 0.97),
     Row("resnet20", "resnet20_fashion_mnist.yaml", 0.935, long=True),
+    Row("resnet20_short", "resnet20_fashion_mnist_short.yaml", 0.935, long=True),
 ]
 
 
