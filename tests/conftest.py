@@ -18,16 +18,6 @@ CONFIGS = REPO / "configs"
 BIN = Path(sys.executable).parent
 
 
-def pytest_collection_modifyitems(config, items):
-    """The notebooks' smoke runs (the suite's longest tests, about a minute each) go first.
-    pytest-xdist's ``worksteal`` hands each worker a contiguous share of the list and lets an
-    idle worker take from the end of another's, so the run ends on short tests instead of one
-    core finishing a notebook while the other waits. Every other module keeps its place and its
-    tests stay together, so a module's fixtures are set up once per worker as before."""
-    smoke = "tests/test_notebooks.py::test_notebook_runs_in_smoke_mode"
-    items.sort(key=lambda item: not item.nodeid.startswith(smoke))  # a stable sort
-
-
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Each test starts with the float32 policy and a clear Keras session."""
