@@ -86,6 +86,21 @@ def test_model_keras_reloads_and_predicts_the_same(digits_run) -> None:
     )
 
 
+def test_a_run_traces_its_train_step_once(tmp_path: Path, monkeypatch) -> None:
+    """The optimizer's and metrics' variables exist before fit traces its step (Keras would
+    create them in the first trace and then trace the step a second time)."""
+    traces = []
+    step = keras.Model.train_step
+
+    def counted(self, data):
+        traces.append(data)
+        return step(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    train(digits_config("training.epochs=2"), output_dir=tmp_path)
+    assert len(traces) == 1
+
+
 def test_run_directories_never_collide(tmp_path: Path) -> None:
     from keras_curriculum.training import rundir
 

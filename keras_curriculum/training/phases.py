@@ -95,6 +95,23 @@ class _RecordPhase(keras.callbacks.Callback):
         rundir.mark(self.run_dir, **{PHASE_KEY: self.phase})
 
 
+def build_state(setup: Any, dataset: Any) -> None:
+    """Creates the optimizer's, loss's and metrics' variables before ``fit`` traces its step.
+
+    Without a tf.distribute strategy Keras defers them to the first trace of the train
+    function, and a ``tf.function`` whose first trace creates variables is traced a second
+    time: every run paid its train step's tracing twice (a second or more per run). Under a
+    strategy Keras builds them beforehand from a symbolic batch; this does the same from the
+    dataset's element spec, which has the shapes and dtypes and reads no data (so the
+    shuffle order a resume replays is untouched). Models that build their own state in
+    ``train_step`` (two optimizers, say) are left to it.
+    """
+    model = setup.model
+    if model.built and type(model).train_step is keras.Model.train_step:
+        with setup.strategy.scope():
+            model._symbolic_build(data_batch=dataset.element_spec)
+
+
 def fit(setup: Any, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks.History:
     """``model.fit(*args, **kwargs)``, phase by phase when the config has ``training.phases``.
     ``setup`` is the trainer's Setup (not imported: the trainer imports this module).
@@ -102,6 +119,7 @@ def fit(setup: Any, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks
     Returns the last phase's History with the history of every phase run here in it."""
     model, phases = setup.model, setup.config.training.phases
     if not phases:
+        build_state(setup, args[0])
         return model.fit(*args, **kwargs)
     first = 0
     record = (
@@ -120,6 +138,7 @@ def fit(setup: Any, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks
         # A restored backup sets where fit starts; Keras keeps that value on the model, and
         # it must not carry over into the next phase.
         model._initial_epoch = None
+        build_state(setup, args[0])
         fitted = model.fit(
             *args,
             **{**kwargs, "epochs": end, "initial_epoch": start},
