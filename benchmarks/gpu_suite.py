@@ -106,7 +106,7 @@ def throughput(path: str, precision: str, jit: bool, steps: int, repeats: int) -
         setup.model.fit(
             dataset, epochs=1, steps_per_epoch=skip + steps, verbose=0, callbacks=[clock]
         )
-        rates.append(steps * size / (clock.end - clock.start))
+        rates.append(clock.steps * size / (clock.end - clock.start))
     return statistics.median(rates)
 
 

@@ -102,7 +102,7 @@ def throughput(
     (which fill shuffle buffers and prefetch queues)."""
     clock = StepClock(skip)
     model.fit(dataset, epochs=1, steps_per_epoch=skip + steps, verbose=0, callbacks=[clock])
-    return steps * batch_size / (clock.end - clock.start)
+    return clock.steps * batch_size / (clock.end - clock.start)
 
 
 def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
@@ -119,8 +119,13 @@ def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
     real = data.train.repeat()
     batch = next(iter(data.train))
     synthetic = tf.data.Dataset.from_tensors(batch).repeat()
-    batch_size = int(tf.nest.flatten(batch[0])[0].shape[0])
-    flops = 3 * forward_flops_per_example(model, batch)
+    x, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
+    batch_size = int(tf.nest.flatten(x)[0].shape[0])
+    # A model with its own train_step (a GAN's alternating updates, a Siamese model's mined
+    # triplets) does not run one forward and one backward pass of model(x) a step: its
+    # FLOPs are not counted, only its throughput and pipeline share.
+    plain_step = type(model).train_step is keras.Model.train_step
+    flops = 3 * forward_flops_per_example(model, (x,)) if plain_step else None
     skip = max(2, steps // 4)
     model.fit(synthetic, epochs=1, steps_per_epoch=skip, verbose=0)  # compiles the step
     rates: dict[str, list[float]] = {"real": [], "synthetic": []}
@@ -135,7 +140,7 @@ def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
             rates[side].append(measured[side])
         ratios.append(measured["real"] / measured["synthetic"])
     examples_per_second = statistics.median(rates["real"])
-    achieved = flops * examples_per_second
+    achieved = flops * examples_per_second if flops else None
     return {
         "config": path,
         "parameters": model.count_params(),
@@ -144,10 +149,23 @@ def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
         "examples_per_second": examples_per_second,
         "synthetic_examples_per_second": statistics.median(rates["synthetic"]),
         "achieved_flops": achieved,
-        "share_of_peak": achieved / peak,
+        "share_of_peak": achieved / peak if achieved else None,
         "pipeline_ratio": statistics.median(ratios),
         "pipeline_ratios": ratios,
     }
+
+
+def mflops(row: dict) -> str:
+    flops = row["train_flops_per_example"]
+    return f"{flops / 1e6:.2f}" if flops else "—"
+
+
+def gflops(row: dict) -> str:
+    return f"{row['achieved_flops'] / 1e9:.2f}" if row["achieved_flops"] else "—"
+
+
+def share(row: dict) -> str:
+    return f"{100 * row['share_of_peak']:.1f}" if row["share_of_peak"] else "—"
 
 
 def main() -> None:
@@ -166,16 +184,20 @@ def main() -> None:
     if "bfloat16" not in peaks:
         print("bfloat16: no native support on this CPU (no AVX512-BF16 / AMX): not measured")
 
-    rows = []
+    rows, failed = [], []
     for path in args.configs:
         keras.backend.clear_session()
-        row = measure(path, args.steps, args.repeats, peaks["float32"])
+        try:
+            row = measure(path, args.steps, args.repeats, peaks["float32"])
+        except Exception as error:  # one config's failure does not end a long batch
+            print(f"{Path(path).stem}: failed ({type(error).__name__}: {error})", flush=True)
+            failed.append({"config": path, "error": f"{type(error).__name__}: {error}"})
+            continue
         rows.append(row)
         print(
-            f"{Path(path).stem}: {row['train_flops_per_example'] / 1e6:.2f} MFLOP/example, "
-            f"{row['examples_per_second']:.0f} ex/s, {row['achieved_flops'] / 1e9:.2f} GFLOP/s "
-            f"= {100 * row['share_of_peak']:.1f} % of peak; pipeline real/synthetic "
-            f"{row['pipeline_ratio']:.3f} ({', '.join(f'{r:.2f}' for r in row['pipeline_ratios'])})",
+            f"{Path(path).stem}: {mflops(row)} MFLOP/example, {row['examples_per_second']:.0f}"
+            f" ex/s, {gflops(row)} GFLOP/s = {share(row)} % of peak; pipeline real/synthetic"
+            f" {row['pipeline_ratio']:.3f} ({', '.join(f'{r:.2f}' for r in row['pipeline_ratios'])})",
             flush=True,
         )
 
@@ -186,13 +208,16 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         print(
-            f"| `{Path(row['config']).stem}` | {row['parameters']:,} "
-            f"| {row['train_flops_per_example'] / 1e6:.2f} | {row['examples_per_second']:,.0f} "
-            f"| {row['achieved_flops'] / 1e9:.2f} | {100 * row['share_of_peak']:.1f} "
+            f"| `{Path(row['config']).stem}` | {row['parameters']:,} | {mflops(row)} "
+            f"| {row['examples_per_second']:,.0f} | {gflops(row)} | {share(row)} "
             f"| {row['pipeline_ratio']:.3f} |"
         )
     if args.json:
-        Path(args.json).write_text(json.dumps({"peak_flops": peaks, "rows": rows}, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps({"peak_flops": peaks, "rows": rows, "failed": failed}, indent=2) + "\n"
+        )
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

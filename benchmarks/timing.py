@@ -25,14 +25,23 @@ class TimeBudget(keras.callbacks.Callback):
 
 class StepClock(keras.callbacks.Callback):
     """Times the steps of one epoch after the first ``skip`` (pipeline start-up and the
-    compiling step excluded): ``end - start`` seconds."""
+    compiling step excluded): ``steps`` steps in ``end - start`` seconds.
+
+    With ``steps_per_execution`` > 1 Keras reports once per execution (``batch`` is the
+    execution's last step), so the clock starts at the first report at or after ``skip``
+    steps and counts the steps between its first and last report."""
 
     def __init__(self, skip: int):
         super().__init__()
         self.skip = skip
         self.start = self.end = 0.0
+        self.first_step = self.last_step = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.skip:
-            self.start = time.perf_counter()
-        self.end = time.perf_counter()
+        if not self.start and batch + 1 >= self.skip:
+            self.start, self.first_step = time.perf_counter(), batch + 1
+        self.end, self.last_step = time.perf_counter(), batch + 1
+
+    @property
+    def steps(self) -> int:
+        return self.last_step - self.first_step
