@@ -103,8 +103,8 @@ def build_state(setup: Any, dataset: Any) -> None:
     time: every run paid its train step's tracing twice (a second or more per run). Under a
     strategy Keras builds them beforehand from a symbolic batch; this does the same from the
     dataset's element spec, which has the shapes and dtypes and reads no data (so the
-    shuffle order a resume replays is untouched). Models that build their own state in
-    ``train_step`` (two optimizers, say) are left to it.
+    shuffle order a resume replays is untouched). A model with its own ``train_step`` builds
+    what that step needs itself (in its ``compile``, say).
     """
     model = setup.model
     if model.built and type(model).train_step is keras.Model.train_step:
@@ -113,7 +113,8 @@ def build_state(setup: Any, dataset: Any) -> None:
 
 
 def fit(setup: Any, run_dir: Path, *args: Any, **kwargs: Any) -> keras.callbacks.History:
-    """``model.fit(*args, **kwargs)``, phase by phase when the config has ``training.phases``.
+    """``model.fit(*args, **kwargs)`` (after :func:`build_state`), phase by phase when the
+    config has ``training.phases``.
     ``setup`` is the trainer's Setup (not imported: the trainer imports this module).
 
     Returns the last phase's History with the history of every phase run here in it."""
