@@ -12,10 +12,15 @@ For each config, in one process:
   weights'); ops without registered statistics (element-wise activations, normalisation,
   the optimizer update) are not counted, so the figure is a lower bound;
 - **achieved**: examples per second of ``model.fit`` on the config's real input pipeline
-  (after a warm-up execution that compiles) × FLOPs per example, and that as a share of peak;
+  (after an untimed warm-up on each side) × FLOPs per example, and that as a share of peak;
+  each timed fit runs ``--steps`` steps, or more when that would last under
+  ``--min-seconds`` (a small model's steps take microseconds);
 - **pipeline share**: the same model and step on in-memory synthetic batches of the same
   shapes (``from_tensors(batch).repeat()``), alternating with the real pipeline, median of
   the per-repeat ratios real / synthetic throughput. Target ≥ 0.95.
+
+Any config works; a model with its own ``train_step`` gets its throughput and pipeline share
+but no FLOP count, and a config that fails is reported and skipped (exit status 1 at the end).
 
     nice -n 10 python benchmarks/machine_limit.py                       # the four default configs
     python benchmarks/machine_limit.py --configs configs/mlp_digits.yaml --steps 50 --repeats 3
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import time
@@ -105,7 +111,7 @@ def throughput(
     return clock.steps * batch_size / (clock.end - clock.start)
 
 
-def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
+def measure(path: str, steps: int, repeats: int, peak: float, min_seconds: float) -> dict:
     config = load_config(
         REPO / path,
         [
@@ -126,8 +132,22 @@ def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
     # FLOPs are not counted, only its throughput and pipeline share.
     plain_step = type(model).train_step is keras.Model.train_step
     flops = 3 * forward_flops_per_example(model, (x,)) if plain_step else None
-    skip = max(2, steps // 4)
-    model.fit(synthetic, epochs=1, steps_per_epoch=skip, verbose=0)  # compiles the step
+    # Keras reports once per execution of steps_per_execution steps: the skipped and timed
+    # steps are whole executions, at least two timed.
+    per_execution = setup.config.training.steps_per_execution
+
+    def whole(count: int) -> int:
+        return math.ceil(count / per_execution) * per_execution
+
+    steps = whole(max(steps, 2 * per_execution))
+    skip = whole(max(2, steps // 4))
+    # Untimed warm-up on both sides: compiles the step and lets each pipeline and its
+    # buffers start once, so the first timed repeat is not the only one to pay for that.
+    model.fit(synthetic, epochs=1, steps_per_epoch=skip, verbose=0)
+    rough = throughput(model, real, steps, batch_size, skip)
+    # A small model's steps take microseconds: enough of them that each timed fit lasts
+    # min_seconds.
+    steps = whole(max(steps, math.ceil(min_seconds * rough / batch_size)))
     rates: dict[str, list[float]] = {"real": [], "synthetic": []}
     ratios = []
     for index in range(repeats):
@@ -152,6 +172,7 @@ def measure(path: str, steps: int, repeats: int, peak: float) -> dict:
         "share_of_peak": achieved / peak if achieved else None,
         "pipeline_ratio": statistics.median(ratios),
         "pipeline_ratios": ratios,
+        "timed_steps": steps,
     }
 
 
@@ -173,6 +194,9 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS)
     parser.add_argument("--steps", type=int, default=40, help="steps per timed fit")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--min-seconds", type=float, default=2.0, help="more steps until a timed fit lasts this"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -188,7 +212,7 @@ def main() -> None:
     for path in args.configs:
         keras.backend.clear_session()
         try:
-            row = measure(path, args.steps, args.repeats, peaks["float32"])
+            row = measure(path, args.steps, args.repeats, peaks["float32"], args.min_seconds)
         except Exception as error:  # one config's failure does not end a long batch
             print(f"{Path(path).stem}: failed ({type(error).__name__}: {error})", flush=True)
             failed.append({"config": path, "error": f"{type(error).__name__}: {error}"})
