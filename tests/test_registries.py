@@ -169,6 +169,31 @@ def test_seeded_shuffle_is_reproducible_and_reshuffles_each_epoch() -> None:
     assert not np.array_equal(first[0], epochs(1, count=1)[0])  # another seed, another order
 
 
+@pytest.mark.parametrize("shuffle_buffer", [None, 40])
+def test_arrays_are_batched_as_a_shuffle_of_the_examples_would_batch_them(shuffle_buffer):
+    """The array pipeline shuffles positions and gathers batches; its batches are those of
+    tf.data's shuffle of the examples themselves with the same seed and buffer, epoch after
+    epoch, nested inputs included."""
+    import tensorflow as tf
+
+    from keras_curriculum.datasets import _pipeline
+
+    rng = np.random.default_rng(0)
+    split = ((rng.random((203, 4, 3), np.float32), np.arange(203)), rng.integers(0, 5, 203))
+    options = dict(batch_size=32, shuffle=True, seed=7, shuffle_buffer=shuffle_buffer)
+    gathered = _pipeline(split, cache=False, **options)
+    examples = (
+        tf.data.Dataset.from_tensor_slices(split)
+        .shuffle(shuffle_buffer or 203, seed=7, reshuffle_each_iteration=True)
+        .batch(32)
+    )
+    assert gathered.element_spec == examples.element_spec
+    for _ in range(2):
+        for ours, theirs in zip(gathered, examples, strict=True):
+            for a, b in zip(tf.nest.flatten(ours), tf.nest.flatten(theirs), strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
 def test_held_out_splits_follow_the_seed() -> None:
     def test_labels(seed):
         return split_arrays(datasets.load("digits", seed=seed, validation_split=0.0).test)[1]
