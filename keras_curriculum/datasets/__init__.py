@@ -316,11 +316,11 @@ def _array_pipeline(
     and each batch is gathered from the arrays in one op per array.
 
     tf.data's shuffle and batch handle one element at a time, so shuffling the examples
-    themselves copies every image through the pipeline one by one: on this project's 2-core
-    CPU that took a fifth of a small model's training time (softmax regression on
-    Fashion-MNIST ran at 0.81 of its in-memory speed). Shuffling positions costs an int64 per
-    example instead. The order is the one a shuffle of the examples with the same seed and
-    buffer gives, so seeded runs see the same batches as before.
+    themselves copies every image through the pipeline one by one; shuffling positions moves
+    an int64 per example instead (on this project's 2-core CPU about a quarter less pipeline
+    CPU per Fashion-MNIST batch of 128; the fixed cost per batch remains, README "Machine
+    limit"). The order is the one a shuffle of the examples with the same seed and buffer
+    gives, so seeded runs see the same batches as before.
     """
     tensors = tf.nest.map_structure(tf.convert_to_tensor, split)
     count = len(tf.nest.flatten(split)[0])
