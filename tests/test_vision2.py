@@ -101,6 +101,20 @@ def test_transition_block_compresses_and_halves():
 
 
 @pytest.mark.parametrize(
+    "name, first_block",
+    [("inception", "stage1_inception1_concat"), ("densenet", "dense1_block1_concat")],
+)
+def test_stem_pool_halves_the_resolution_and_adds_no_parameter(name, first_block):
+    """GoogLeNet's and the ImageNet DenseNets' 3×3/2 max pooling after the stem."""
+    metadata = {"input_shape": (28, 28, 1), "num_classes": 10}
+    plain = models.build(name, metadata=metadata)
+    pooled = models.build(name, metadata=metadata, stem_pool=True)
+    assert plain.get_layer(first_block).output.shape[1:3] == (28, 28)
+    assert pooled.get_layer(first_block).output.shape[1:3] == (14, 14)
+    assert pooled.count_params() == plain.count_params()
+
+
+@pytest.mark.parametrize(
     "config, parameters",
     [
         ("vgg_fashion_mnist.yaml", 289_066),

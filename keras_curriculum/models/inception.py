@@ -81,6 +81,7 @@ def inception(
     input_shape: Sequence[int],
     num_classes: int,
     stem_filters: int = 32,
+    stem_pool: bool = False,
     stages: Sequence[Sequence[InceptionSpec]] = SMALL_STAGES,
     dropout: float = 0.2,
     l2: float = 0.0,
@@ -88,11 +89,14 @@ def inception(
     output_activation: str | None = "softmax",
     name: str = "inception",
 ) -> keras.Model:
-    """A small GoogLeNet: 3×3 stem → stages of Inception modules, 2×2 max pooling between
-    stages → global average pooling → dropout → softmax.
+    """A small GoogLeNet: 3×3 stem (→ 3×3/2 max pooling) → stages of Inception modules, 2×2 max
+    pooling between stages → global average pooling → dropout → softmax.
 
     Args:
         stem_filters: filters of the 3×3 stem convolution.
+        stem_pool: halve the resolution after the stem with a 3×3 max pooling of stride 2, as
+            GoogLeNet's stem does before its first module; every module then costs a quarter
+            of the multiplications, and the parameters are unchanged.
         stages: per stage, the modules' widths (``InceptionSpec`` mappings: filters_1x1,
             reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj).
         dropout: dropout before the classifier (GoogLeNet: 0.4).
@@ -104,6 +108,8 @@ def inception(
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs, x = image_inputs(input_shape, augmentation)
     x = conv_bn(x, stem_filters, 3, regularizer=regularizer, name="stem")
+    if stem_pool:
+        x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
     for stage_index, stage in enumerate(stages, start=1):
         if stage_index > 1:
             x = keras.layers.MaxPooling2D(2, name=f"stage{stage_index}_pool")(x)
